@@ -1,0 +1,35 @@
+"""A small stop-word language guess for English and Spanish.
+
+Templates ship in English and Spanish only, so the question the worker asks is "which
+of these two, or neither". Counting frequent function words answers it without a model
+download. Text with too few known words comes back as `unknown`, which means no
+template reply (the caller may pass a hint, such as the channel's configured language).
+"""
+
+from __future__ import annotations
+
+import re
+
+from richpanel_middleware.classify.text import fold
+
+_ENGLISH = frozenset(
+    "the and is are was were my i you your it this that to of in for on with have has not "
+    "do does did can could would will please where when what how why order be me we our "
+    "hi hello thanks thank just still got get from an at".split()
+)
+_SPANISH = frozenset(
+    "el la los las y es son fue mi mis yo usted ustedes tu su sus esto esta este que de del en "
+    "para por con tengo tiene no pero donde cuando como porque pedido gracias hola quiero "
+    "puedo pueden necesito ya al una un lo le se me muy buenas buenos dias".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def detect_language(text: str, *, hint: str | None = None) -> str:
+    """Return "en", "es" or "unknown" (or `hint` when the text gives too little evidence)."""
+    words = _WORD.findall(fold(text))
+    english = sum(word in _ENGLISH for word in words)
+    spanish = sum(word in _SPANISH for word in words)
+    if max(english, spanish) == 0 or english == spanish:
+        return hint or ("en" if words else "unknown")
+    return "es" if spanish > english else "en"

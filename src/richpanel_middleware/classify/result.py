@@ -1,0 +1,26 @@
+"""What a classifier hands to policy: the schema-valid proposal plus the evidence behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from richpanel_middleware.classify.tier0_rules import RuleHit
+from richpanel_middleware.domain.decision import Decision
+from richpanel_middleware.domain.intents import Intent
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A classifier's output.
+
+    `scores` holds calibrated probabilities per intent when the classifier has them (the
+    local model does); policy uses them to decide which intents are present. `tier0_hits`
+    are the deterministic rule hits, computed before and independently of the model.
+    """
+
+    decision: Decision
+    tier0_hits: tuple[RuleHit, ...]
+    classifier_version: str
+    scores: Mapping[Intent, float] = field(default_factory=dict)
+    latency_ms: float = 0.0

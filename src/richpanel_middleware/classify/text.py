@@ -1,0 +1,32 @@
+"""Text normalisation shared by the rules and the local model."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+_QUOTED_HISTORY = re.compile(
+    r"(^|\n)\s*(>|on .{0,80} wrote:|el .{0,80} escribi[oó]:|-{2,} ?original message|"
+    r"from: .{0,120}\nsent:).*",
+    re.IGNORECASE | re.DOTALL,
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def strip_quoted_history(text: str) -> str:
+    """Drop quoted e-mail history ("On Mon, X wrote:" and `>` lines) so only the new message is read."""
+    stripped = _QUOTED_HISTORY.sub("", text)
+    return stripped if stripped.strip() else text
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, unify apostrophes and collapse whitespace."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _WHITESPACE.sub(" ", without_marks.lower()).strip()
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))

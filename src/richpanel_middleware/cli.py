@@ -1,0 +1,267 @@
+"""Command-line entry point `rpmw`."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from richpanel_middleware.configuration import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Richpanel middleware: classify, route, tag and safely answer customer messages.")
+flags_app = typer.Typer(no_args_is_help=True, help="Show or change runtime flags in the local store.")
+app.add_typer(flags_app, name="flags")
+
+_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    _console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    messages: Annotated[Path | None, typer.Option(help="JSONL file, one message per line (`text` required).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report to this file.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N messages.")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 4,
+    shuffle: Annotated[bool, typer.Option(help="Shuffle the rows before --limit is applied.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed for --shuffle.")] = 7,
+    rate_limit: Annotated[bool, typer.Option(
+        help="Enforce Richpanel's 50 requests per 30 s in the sandbox (slower, realistic).")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the queue to drain.")] = 900.0,
+) -> None:
+    """Run the whole pipeline against the Richpanel sandbox and print a summary."""
+    from richpanel_middleware.demo.messages import DemoInputError, load_messages, load_sample_messages
+    from richpanel_middleware.demo.runner import DemoOptions, run_demo
+    from richpanel_middleware.observability.logging import configure_logging
+
+    try:
+        rows = load_messages(messages) if messages else load_sample_messages()
+    except DemoInputError as error:
+        raise _fail(str(error)) from error
+    if shuffle:
+        random.Random(seed).shuffle(rows)
+    if limit is not None:
+        rows = rows[:limit]
+
+    log_path = Path("var/demo.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w", encoding="utf-8") as log_stream:
+        configure_logging("INFO", stream=log_stream)
+        _console.print(f"Running {len(rows)} messages through the pipeline "
+                       f"(logs: {log_path}, rate limit {'on' if rate_limit else 'off'}).")
+        try:
+            result = run_demo(rows, DemoOptions(concurrency=concurrency, rate_limit=rate_limit,
+                                                timeout_s=timeout), _console)
+        except ConfigError as error:
+            raise _fail(str(error)) from error
+
+    _print_summary(result)
+    if report is not None:
+        report.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+        _console.print(f"Report written to {report}")
+    unfinished = result["messages"] - result["processed"]
+    if unfinished:
+        _console.print(f"[red]{unfinished} messages were not processed "
+                       f"({result['failed']} failed, {result['dead_lettered']} dead-lettered).[/red]")
+        raise typer.Exit(code=1)
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    out = Console()
+    rows = result["conversations"]
+    head = Table(title="Run", show_header=False)
+    for key in ("messages", "processed", "failed", "dead_lettered", "duration_s"):
+        head.add_row(key, str(result[key]))
+    replies = sum(row["replies"] for row in rows)
+    head.add_row("replies sent", str(replies))
+    head.add_row("conversations closed", str(sum(1 for row in rows if row["closed"])))
+    rate = result["messages"] / result["duration_s"] if result["duration_s"] else 0.0
+    head.add_row("messages/s", f"{rate:.1f}")
+    out.print(head)
+
+    for title, key in (("By intent", "primary_intent"), ("By team", "destination_team"),
+                       ("By tier", "tier")):
+        table = Table(title=title)
+        table.add_column(key)
+        table.add_column("conversations", justify="right")
+        table.add_column("replies", justify="right")
+        table.add_column("closed", justify="right")
+        counts = Counter(str(row[key]) for row in rows)
+        for value, count in counts.most_common():
+            group = [row for row in rows if str(row[key]) == value]
+            table.add_row(value, str(count), str(sum(r["replies"] for r in group)),
+                          str(sum(1 for r in group if r["closed"])))
+        out.print(table)
+
+
+@app.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="The customer message.")],
+    channel: Annotated[str, typer.Option(help="Channel: email, chat, social, tiktok or phone.")] = "email",
+) -> None:
+    """Print the classifier's decision and the policy outcome for one message as JSON."""
+    from datetime import UTC, datetime
+
+    from richpanel_middleware.classify.local_model import LocalClassifier
+    from richpanel_middleware.classify.text import word_count
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.helpdesk.model import Comment
+    from richpanel_middleware.policy.engine import PolicyContext, plan_actions
+    from richpanel_middleware.policy.loop_guard import GuardVerdict
+    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+    from richpanel_middleware.settings import Settings
+
+    try:
+        config = load_app_config(Settings().config_dir)
+    except ConfigError as error:
+        raise _fail(str(error)) from error
+    model = load_or_train_model(Settings().data_dir / "models")
+    classifier = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+    result = classifier.classify(text, channel=channel)
+    message = Comment("cli", None, text, datetime.now(UTC), False, channel)
+    plan = plan_actions(
+        result,
+        PolicyContext(channel=channel, word_count=word_count(text), guard=GuardVerdict(message),
+                      flags=config.default_flags),
+        config.policy,
+    )
+    output = {
+        "decision": result.decision.model_dump(mode="json"),
+        "tier0_rules": [hit.rule_id for hit in result.tier0_hits],
+        "top_scores": {i.value: round(s, 4) for i, s in
+                       sorted(result.scores.items(), key=lambda item: -item[1])[:5]},
+        "policy": plan.summary(),
+        "reply_text": plan.reply.body if plan.reply else None,
+    }
+    typer.echo(json.dumps(output, indent=2, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    worker: Annotated[bool, typer.Option(help="Also run the worker in this process.")] = True,
+    host: Annotated[str | None, typer.Option(help="Bind address (default RPMW_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default RPMW_PORT).")] = None,
+) -> None:
+    """Run the webhook ingress (and by default the worker) until SIGINT or SIGTERM."""
+    import uvicorn
+
+    from richpanel_middleware.observability.logging import configure_logging
+    from richpanel_middleware.runtime.local.http_app import create_app
+    from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
+    from richpanel_middleware.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    if not settings.webhook_tokens:
+        raise _fail("RPMW_WEBHOOK_TOKENS is not set; give one or more comma-separated tokens")
+    try:
+        stack = build_stack(settings)
+        runner = attach_worker(stack) if worker else None
+    except (ConfigError, ValueError) as error:
+        raise _fail(str(error)) from error
+    application = create_app(stack.ingress(), readiness_check=stack.readiness_check,
+                             registry=stack.metrics.registry)
+    if runner is not None:
+        runner.start()
+    try:
+        uvicorn.run(application, host=host or settings.host, port=port or settings.port,
+                    log_config=None, access_log=False)
+    finally:
+        stack.close()
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run only the worker against the local queue until SIGINT or SIGTERM."""
+    from richpanel_middleware.observability.logging import configure_logging
+    from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
+    from richpanel_middleware.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    try:
+        stack = build_stack(settings)
+        runner = attach_worker(stack)
+    except (ConfigError, ValueError) as error:
+        raise _fail(str(error)) from error
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    runner.start()
+    stopping.wait()
+    stack.close()
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Bind address; keep it on loopback.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8900,
+    api_key: Annotated[str, typer.Option(envvar="RPMW_SANDBOX_API_KEY", help="API key the sandbox accepts.")] = "sandbox-key",
+    rate_limit: Annotated[bool, typer.Option(help="Enforce 50 requests per 30 s.")] = True,
+    webhook_url: Annotated[str | None, typer.Option(help="Where to fire webhooks, e.g. http://127.0.0.1:8080/webhook.")] = None,
+    webhook_token: Annotated[str | None, typer.Option(envvar="RPMW_SANDBOX_WEBHOOK_TOKEN", help="Token header value for fired webhooks.")] = None,
+) -> None:
+    """Serve the Richpanel emulator (admin API under /_sandbox/) until interrupted."""
+    import uvicorn
+
+    from richpanel_middleware.observability.logging import configure_logging
+    from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
+
+    configure_logging("INFO")
+    application, _ = create_richpanel_sandbox(RichpanelSandboxSettings(
+        api_key=api_key, rate_limit_enabled=rate_limit, webhook_url=webhook_url,
+        webhook_token=webhook_token,
+    ))
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+
+
+@flags_app.command("show")
+def flags_show() -> None:
+    """Print the current runtime flags as JSON."""
+    from richpanel_middleware.runtime.local.stack import build_stack
+    from richpanel_middleware.settings import Settings
+
+    stack = build_stack(Settings())
+    typer.echo(json.dumps(stack.flags.load().model_dump(), indent=2))
+    stack.close()
+
+
+@flags_app.command("set")
+def flags_set(
+    name: Annotated[str, typer.Argument(help="Flag name, e.g. automation_enabled.")],
+    value: Annotated[str, typer.Argument(help="JSON value, e.g. false, 25, '[\"email\"]'.")],
+) -> None:
+    """Change one runtime flag; running workers pick it up within the flag cache time."""
+    from richpanel_middleware.runtime.local.stack import build_stack
+    from richpanel_middleware.settings import Settings
+
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise _fail(f"value {value!r} is not JSON; write booleans as true/false") from error
+    stack = build_stack(Settings())
+    try:
+        flags = stack.flags.set(name, parsed)
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    finally:
+        stack.close()
+    typer.echo(json.dumps(flags.model_dump(), indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+    sys.exit(0)

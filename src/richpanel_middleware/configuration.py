@@ -1,0 +1,107 @@
+"""Load and validate the YAML files support operations own (routing, templates, brand,
+thresholds, flags, guards).
+
+Every file is validated at start-up. A problem raises `ConfigError` naming the file and
+the key, so a bad edit stops the service before it can act on a customer message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from richpanel_middleware.policy.config import Flags, Guards, RoutingMap, Thresholds
+from richpanel_middleware.policy.engine import PolicyConfig
+from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+CONFIG_FILES = ("routing.yaml", "templates.yaml", "brand.yaml", "thresholds.yaml", "flags.yaml",
+                "guards.yaml")
+
+
+class ConfigError(Exception):
+    """A configuration file is missing or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    directory: Path
+    policy: PolicyConfig
+    default_flags: Flags
+    guards: Guards
+
+
+def default_config_dir() -> Path:
+    """Locate the bundled defaults: the wheel's copy, else the repository's `config/` folder."""
+    packaged = Path(__file__).parent / "default_config"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "config"
+
+
+def load_app_config(directory: Path | None = None) -> AppConfig:
+    directory = directory or default_config_dir()
+    if not directory.is_dir():
+        raise ConfigError(
+            f"configuration folder {directory} does not exist; set RPMW_CONFIG_DIR to the folder "
+            f"that holds {', '.join(CONFIG_FILES)}"
+        )
+    routing = _load(directory / "routing.yaml", RoutingMap)
+    catalog = _load(directory / "templates.yaml", TemplateCatalog)
+    brand = _load(directory / "brand.yaml", BrandConstants)
+    thresholds = _load(directory / "thresholds.yaml", Thresholds)
+    flags = _load(directory / "flags.yaml", Flags)
+    guards = _load(directory / "guards.yaml", Guards)
+    _check_cross_references(routing, catalog, flags, directory)
+    return AppConfig(
+        directory=directory,
+        policy=PolicyConfig(routing=routing, thresholds=thresholds, catalog=catalog, brand=brand),
+        default_flags=flags,
+        guards=guards,
+    )
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    return _load(path, Thresholds)
+
+
+def _load(path: Path, model: type[ModelT]) -> ModelT:
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: file not found; restore it from the defaults in config/") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or '(top level)'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from error
+
+
+def _check_cross_references(
+    routing: RoutingMap, catalog: TemplateCatalog, flags: Flags, directory: Path
+) -> None:
+    known = set(catalog.template_ids)
+    for intent, route in routing.intents.items():
+        if route.template is not None and route.template not in known:
+            raise ConfigError(
+                f"{directory / 'routing.yaml'}: intents.{intent.value}.template: "
+                f"{route.template!r} is not in templates.yaml"
+            )
+    for template_id in flags.template_enabled:
+        if template_id not in known:
+            raise ConfigError(
+                f"{directory / 'flags.yaml'}: template_enabled.{template_id}: no such template "
+                "in templates.yaml"
+            )

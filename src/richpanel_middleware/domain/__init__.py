@@ -1,0 +1,1 @@
+"""Pure domain model: intents, tiers, schemas and the tag scheme. No I/O."""

@@ -1,0 +1,1 @@
+"""Richpanel helpdesk: the conversation model, the HTTP client and the action executor."""

@@ -1,0 +1,127 @@
+"""Carry out an action plan against the helpdesk, each action under its own idempotency key.
+
+Order: routing tags, assignment, reply, reply tags, close, internal note, then one
+verification read. A retried event skips every non-repeatable action (reply, close,
+note) whose key is already completed, so it never repeats a reply or a close. Tag and
+assignment writes are idempotent in Richpanel and run again on a retry, which repairs a
+write that returned 2xx without applying. The reply key is completed as soon as the send
+returns 2xx, before verification: an unverified reply is logged, never re-sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from richpanel_middleware.domain import tags as tag_names
+from richpanel_middleware.pipeline.errors import RetryableError
+from richpanel_middleware.pipeline.ports import ClaimOutcome, Helpdesk, IdempotencyStore
+from richpanel_middleware.policy.plan import ActionPlan
+
+_logger = logging.getLogger(__name__)
+
+_REPLY_TAGS = frozenset({tag_names.AUTO_REPLIED, tag_names.AUTO_CLOSED})
+
+
+class ActionStatus(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    IN_PROGRESS_ELSEWHERE = "in_progress_elsewhere"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    kind: str
+    status: ActionStatus
+
+
+class WriteNotVerified(RetryableError):
+    """A write returned success but the re-read conversation does not show it."""
+
+
+class ActionExecutor:
+    def __init__(
+        self,
+        *,
+        helpdesk: Helpdesk,
+        idempotency: IdempotencyStore,
+        bot_author_id: str,
+        lease_s: float = 60.0,
+    ) -> None:
+        self._helpdesk = helpdesk
+        self._idempotency = idempotency
+        self._bot_author_id = bot_author_id
+        self._lease_s = lease_s
+
+    def execute(self, plan: ActionPlan, *, event_key: str, conversation_id: str) -> list[ActionResult]:
+        reply_tags = [t for t in plan.tags if t in _REPLY_TAGS or t.startswith("mw-template-")]
+        routing_tags = [t for t in plan.tags if t not in reply_tags]
+        results: list[ActionResult] = []
+
+        results.append(self._run(event_key, "add_tags", repeatable=True,
+                                 action=lambda: self._helpdesk.add_tags(conversation_id, routing_tags)))
+        if plan.assignee_id:
+            assignee = plan.assignee_id
+            results.append(self._run(
+                event_key, "assign", repeatable=True,
+                action=lambda: self._helpdesk.assign(conversation_id, assignee_id=assignee),
+            ))
+        if plan.reply is not None:
+            body = plan.reply.body
+            results.append(self._run(
+                event_key, "send_message",
+                action=lambda: self._helpdesk.send_message(
+                    conversation_id, body=body, author_id=self._bot_author_id
+                ),
+            ))
+            if reply_tags:
+                results.append(self._run(
+                    event_key, "add_reply_tags", repeatable=True,
+                    action=lambda: self._helpdesk.add_tags(conversation_id, reply_tags),
+                ))
+        if plan.close:
+            results.append(self._run(event_key, "close",
+                                     action=lambda: self._helpdesk.close_ticket(conversation_id)))
+        if plan.internal_note:
+            note = plan.internal_note
+            results.append(self._run(
+                event_key, "internal_note",
+                action=lambda: self._helpdesk.add_internal_note(conversation_id, body=note),
+            ))
+
+        self._verify(plan, conversation_id, routing_tags)
+        return results
+
+    def _run(
+        self, event_key: str, kind: str, *, action: Callable[[], None], repeatable: bool = False
+    ) -> ActionResult:
+        key = f"{event_key}:{kind}"
+        claim = self._idempotency.claim(key, lease_s=self._lease_s)
+        if claim is ClaimOutcome.IN_PROGRESS:
+            raise RetryableError(f"action {kind} is in progress in another worker")
+        if claim is ClaimOutcome.COMPLETED:
+            if not repeatable:
+                return ActionResult(kind, ActionStatus.ALREADY_DONE)
+            action()
+            return ActionResult(kind, ActionStatus.ALREADY_DONE)
+        try:
+            action()
+        except BaseException:
+            self._idempotency.release(key)
+            raise
+        self._idempotency.complete(key)
+        return ActionResult(kind, ActionStatus.DONE)
+
+    def _verify(self, plan: ActionPlan, conversation_id: str, routing_tags: list[str]) -> None:
+        """Re-read the conversation: a 2xx from Richpanel is not proof that a write applied."""
+        ticket = self._helpdesk.get_ticket(conversation_id)
+        missing = [t for t in routing_tags if t not in ticket.tags]
+        if missing:
+            raise WriteNotVerified(f"{len(missing)} routing tags missing after add-tags")
+        if plan.reply is not None and not any(
+            c.author_id == self._bot_author_id for c in ticket.comments
+        ):
+            # The send key is already completed, so a retry will not send again.
+            _logger.error("reply not visible after send", extra={"event": "reply_not_verified"})

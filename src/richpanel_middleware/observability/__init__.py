@@ -1,0 +1,1 @@
+"""Structured logging, redaction, correlation ids and metrics."""

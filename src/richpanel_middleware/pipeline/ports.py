@@ -1,0 +1,138 @@
+"""Ports: the interfaces the core needs from the outside world.
+
+Each runtime supplies adapters (SQLite and HTTP for the embedded runtime). The core
+imports these protocols only, so it never touches sqlite3, httpx or a web framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.helpdesk.model import Ticket
+from richpanel_middleware.policy.config import Flags
+
+
+class EnqueueOutcome(StrEnum):
+    ENQUEUED = "enqueued"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """A received queue message. `receipt` identifies this delivery for delete or release."""
+
+    message_id: int
+    group_id: str
+    dedup_key: str
+    body: str
+    receive_count: int
+    receipt: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    in_flight: int
+    dead_lettered: int
+
+
+class Queue(Protocol):
+    """FIFO per message group, one message of a group in flight, dead-letter after N receives."""
+
+    def enqueue(self, *, group_id: str, dedup_key: str, body: str) -> EnqueueOutcome: ...
+
+    def receive(self, *, max_messages: int, visibility_timeout_s: float) -> list[QueueMessage]: ...
+
+    def delete(self, receipt: str) -> bool: ...
+
+    def release(self, receipt: str, *, delay_s: float = 0.0) -> bool: ...
+
+    def dead_letter(self, receipt: str, *, reason: str) -> bool: ...
+
+    def stats(self) -> QueueStats: ...
+
+    def ping(self) -> None: ...
+
+
+class ClaimOutcome(StrEnum):
+    CLAIMED = "claimed"
+    """The caller owns the key now."""
+    RECLAIMED = "reclaimed"
+    """The caller owns the key, but an earlier attempt's lease expired: its outcome is unknown."""
+    IN_PROGRESS = "in_progress"
+    """Another worker holds a live lease."""
+    COMPLETED = "completed"
+    """Work for the key is done; skip it."""
+
+
+class IdempotencyStore(Protocol):
+    def claim(self, key: str, *, lease_s: float) -> ClaimOutcome: ...
+
+    def complete(self, key: str, *, result: str = "") -> None: ...
+
+    def release(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What the middleware remembers about one conversation between events."""
+
+    conversation_id: str
+    auto_reply_times: tuple[datetime, ...] = ()
+    replied_message_ids: tuple[str, ...] = ()
+    auto_closed_at: datetime | None = None
+
+
+class ConversationStore(Protocol):
+    def get(self, conversation_id: str) -> ConversationState | None: ...
+
+    def put(self, state: ConversationState, *, ttl_s: float) -> None: ...
+
+
+class DecisionLog(Protocol):
+    def record(self, *, event_key: str, conversation_id: str, record: Mapping[str, object]) -> None: ...
+
+
+class Helpdesk(Protocol):
+    """The Richpanel calls the worker makes. Ids are passed raw; adapters encode them."""
+
+    def get_ticket(self, ticket_id: str) -> Ticket: ...
+
+    def add_tags(self, ticket_id: str, tags: Sequence[str]) -> None: ...
+
+    def send_message(self, ticket_id: str, *, body: str, author_id: str) -> None: ...
+
+    def close_ticket(self, ticket_id: str) -> None: ...
+
+    def add_internal_note(self, ticket_id: str, *, body: str) -> None: ...
+
+    def assign(self, ticket_id: str, *, assignee_id: str) -> None: ...
+
+
+class FlagSource(Protocol):
+    def load(self) -> Flags:
+        """Return the current flags; implementations return `Flags.safe()` when unreadable."""
+        ...
+
+
+class Classifier(Protocol):
+    version: str
+
+    def classify(
+        self, text: str, *, channel: str | None = None, language_hint: str | None = None
+    ) -> Classification: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Metrics(Protocol):
+    def increment(self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0) -> None: ...
+
+    def observe(self, name: str, value: float, *, labels: Mapping[str, str] | None = None) -> None: ...

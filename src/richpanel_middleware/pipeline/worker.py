@@ -1,0 +1,305 @@
+"""The worker service: one queue message in, actions and a decision record out.
+
+Steps: claim the event key -> load flags -> fetch the conversation -> loop guard ->
+classify (Tier 0 rules first) -> policy -> execute with per-action idempotency ->
+record the decision. Retryable failures release the message with backoff; permanent
+failures dead-letter it. Either way the outcome is logged and recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.classify.text import strip_quoted_history, word_count
+from richpanel_middleware.classify.tier0_rules import RULES_VERSION, match_tier0
+from richpanel_middleware.domain import tags
+from richpanel_middleware.domain.decision import (
+    DECISION_SCHEMA_VERSION,
+    Automation,
+    Decision,
+    ReplyAction,
+    Risk,
+    Routing,
+    TierName,
+)
+from richpanel_middleware.domain.events import InboundEvent
+from richpanel_middleware.domain.intents import Intent
+from richpanel_middleware.helpdesk.executor import ActionExecutor
+from richpanel_middleware.observability.logging import correlation
+from richpanel_middleware.observability.redaction import reference
+from richpanel_middleware.pipeline.errors import PermanentError, RetryableError
+from richpanel_middleware.pipeline.ports import (
+    ClaimOutcome,
+    Classifier,
+    Clock,
+    ConversationState,
+    ConversationStore,
+    DecisionLog,
+    FlagSource,
+    Helpdesk,
+    IdempotencyStore,
+    Metrics,
+    Queue,
+    QueueMessage,
+)
+from richpanel_middleware.policy.config import Guards
+from richpanel_middleware.policy.engine import POLICY_VERSION, PolicyConfig, PolicyContext, plan_actions
+from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
+from richpanel_middleware.policy.plan import ActionPlan
+
+_logger = logging.getLogger(__name__)
+
+_FIRST_NAME = re.compile(r"^[^\W\d_][^\W\d_'\- ]{0,39}$")
+
+
+class EventOutcome(StrEnum):
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    bot_author_id: str
+    visibility_timeout_s: float = 60.0
+    retry_base_delay_s: float = 1.0
+    retry_max_delay_s: float = 60.0
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        queue: Queue,
+        event_keys: IdempotencyStore,
+        action_keys: IdempotencyStore,
+        conversations: ConversationStore,
+        decisions: DecisionLog,
+        flags: FlagSource,
+        helpdesk: Helpdesk,
+        classifier: Classifier,
+        policy: PolicyConfig,
+        guards: Guards,
+        clock: Clock,
+        options: WorkerOptions,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._queue = queue
+        self._event_keys = event_keys
+        self._conversations = conversations
+        self._decisions = decisions
+        self._flags = flags
+        self._helpdesk = helpdesk
+        self._classifier = classifier
+        self._policy = policy
+        self._guards = guards
+        self._clock = clock
+        self._options = options
+        self._metrics = metrics
+        self._executor = ActionExecutor(
+            helpdesk=helpdesk, idempotency=action_keys, bot_author_id=options.bot_author_id,
+            lease_s=options.visibility_timeout_s,
+        )
+
+    def handle(self, message: QueueMessage) -> EventOutcome:
+        """Process one received message and settle it (delete, release or dead-letter)."""
+        try:
+            event = InboundEvent.model_validate_json(message.body)
+        except ValidationError:
+            _logger.error("queue message is not a valid event; dead-lettering",
+                          extra={"event": "invalid_event_body", "queue_message_id": message.message_id})
+            self._queue.dead_letter(message.receipt, reason="invalid_event_body")
+            return self._count(EventOutcome.FAILED)
+        with correlation(event.correlation_id):
+            return self._count(self._handle_event(event, message))
+
+    def _handle_event(self, event: InboundEvent, message: QueueMessage) -> EventOutcome:
+        conversation_ref = reference(event.conversation_id)
+        claim = self._event_keys.claim(event.event_key, lease_s=self._options.visibility_timeout_s)
+        if claim is ClaimOutcome.COMPLETED:
+            _logger.info("event already completed", extra={"event": "event_duplicate",
+                                                           "conversation_ref": conversation_ref})
+            self._queue.delete(message.receipt)
+            return EventOutcome.DUPLICATE
+        if claim is ClaimOutcome.IN_PROGRESS:
+            self._queue.release(message.receipt, delay_s=self._options.visibility_timeout_s / 4)
+            return EventOutcome.RETRY
+
+        started = time.perf_counter()
+        try:
+            record = self._process(event)
+        except RetryableError as error:
+            delay = self._retry_delay(message.receive_count)
+            _logger.warning(
+                "event failed, will retry",
+                extra={"event": "event_retry", "conversation_ref": conversation_ref,
+                       "error_type": type(error).__name__, "receive_count": message.receive_count,
+                       "retry_in_s": round(delay, 2)},
+            )
+            self._event_keys.release(event.event_key)
+            self._queue.release(message.receipt, delay_s=delay)
+            return EventOutcome.RETRY
+        except PermanentError as error:
+            _logger.error(
+                "event failed permanently; dead-lettering",
+                extra={"event": "event_failed", "conversation_ref": conversation_ref,
+                       "error_type": type(error).__name__},
+            )
+            self._decisions.record(
+                event_key=event.event_key, conversation_id=event.conversation_id,
+                record={"outcome": EventOutcome.FAILED.value, "error_type": type(error).__name__,
+                        "correlation_id": event.correlation_id},
+            )
+            self._event_keys.complete(event.event_key, result=EventOutcome.FAILED.value)
+            self._queue.dead_letter(message.receipt, reason=type(error).__name__)
+            return EventOutcome.FAILED
+        except Exception:
+            delay = self._retry_delay(message.receive_count)
+            _logger.exception("unexpected error; the event will be retried",
+                              extra={"event": "event_error", "conversation_ref": conversation_ref})
+            self._event_keys.release(event.event_key)
+            self._queue.release(message.receipt, delay_s=delay)
+            return EventOutcome.RETRY
+
+        record["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        self._decisions.record(event_key=event.event_key, conversation_id=event.conversation_id,
+                               record=record)
+        self._event_keys.complete(event.event_key, result=str(record["outcome"]))
+        self._queue.delete(message.receipt)
+        _logger.info("event processed", extra={
+            "event": "event_processed", "conversation_ref": conversation_ref,
+            "outcome": record["outcome"], "primary_intent": record.get("plan", {}).get("primary_intent"),
+            "action": record.get("plan", {}).get("action"), "latency_ms": record["latency_ms"],
+        })
+        return EventOutcome(record["outcome"])
+
+    def _process(self, event: InboundEvent) -> dict[str, Any]:
+        flags = self._flags.load()
+        ticket = self._helpdesk.get_ticket(event.conversation_id)
+        state = self._conversations.get(event.conversation_id)
+        now = self._clock.now()
+        verdict = evaluate_loop_guard(
+            ticket, event_message_id=event.message_id, state=state,
+            bot_author_id=self._options.bot_author_id, guards=self._guards, now=now,
+        )
+        record: dict[str, Any] = {
+            "event_key": event.event_key,
+            "conversation_ref": reference(event.conversation_id),
+            "correlation_id": event.correlation_id,
+            "policy_version": POLICY_VERSION,
+            "rules_version": RULES_VERSION,
+            "flags": flags.model_dump(),
+        }
+        if verdict.message is None:
+            assert verdict.skip_reason is not None
+            _logger.info("event skipped", extra={"event": "event_skipped",
+                                                 "reason": verdict.skip_reason.value})
+            return {**record, "outcome": EventOutcome.SKIPPED.value,
+                    "skip_reason": verdict.skip_reason.value}
+
+        channel = event.channel or ticket.channel
+        text = strip_quoted_history(verdict.message.plain_body)
+        classification, model_failed = self._classify(text, channel)
+        context = PolicyContext(
+            channel=channel,
+            word_count=word_count(text),
+            guard=verdict,
+            flags=flags,
+            profile_variables={"first_name": _safe_first_name(ticket.customer_first_name)},
+        )
+        plan = plan_actions(classification, context, self._policy)
+        if model_failed:
+            plan = replace(plan, tags=(*plan.tags, tags.MODEL_FAILURE))
+
+        actions: list[dict[str, str]] = []
+        if not flags.shadow_mode:
+            results = self._executor.execute(plan, event_key=event.event_key,
+                                             conversation_id=event.conversation_id)
+            actions = [{"kind": r.kind, "status": r.status.value} for r in results]
+            self._remember(event.conversation_id, state, verdict.message.comment_id, plan, now)
+
+        return {
+            **record,
+            "outcome": EventOutcome.COMPLETED.value,
+            "message_ref": reference(verdict.message.comment_id),
+            "classifier_version": classification.classifier_version,
+            "classifier_latency_ms": round(classification.latency_ms, 2),
+            "model_failure": model_failed,
+            "language": classification.decision.language,
+            "tier0_rules": [hit.rule_id for hit in classification.tier0_hits],
+            "reply_blocks": [block.value for block in verdict.reply_blocks],
+            "shadow": flags.shadow_mode,
+            "plan": plan.summary(),
+            "actions": actions,
+        }
+
+    def _classify(self, text: str, channel: str | None) -> tuple[Classification, bool]:
+        """Classify, failing closed: any classifier error becomes a triage decision with no reply."""
+        try:
+            return self._classifier.classify(text, channel=channel), False
+        except Exception:
+            _logger.exception("classifier failed; routing to manual triage",
+                              extra={"event": "model_failure"})
+            return fail_closed_classification(text), True
+
+    def _remember(
+        self, conversation_id: str, state: ConversationState | None, message_id: str,
+        plan: ActionPlan, now: datetime,
+    ) -> None:
+        if plan.reply is None and not plan.close:
+            return
+        current = state or ConversationState(conversation_id=conversation_id)
+        updated = ConversationState(
+            conversation_id=conversation_id,
+            auto_reply_times=(*current.auto_reply_times, now) if plan.reply else current.auto_reply_times,
+            replied_message_ids=tuple(dict.fromkeys((*current.replied_message_ids, message_id)))[-50:],
+            auto_closed_at=now if plan.close else current.auto_closed_at,
+        )
+        ttl_s = self._guards.conversation_state_ttl_days * 24 * 3600
+        self._conversations.put(updated, ttl_s=ttl_s)
+
+    def _retry_delay(self, receive_count: int) -> float:
+        delay = self._options.retry_base_delay_s * (2 ** max(0, receive_count - 1))
+        return float(min(self._options.retry_max_delay_s, delay))
+
+    def _count(self, outcome: EventOutcome) -> EventOutcome:
+        if self._metrics is not None:
+            self._metrics.increment("rpmw_events_total", labels={"outcome": outcome.value})
+        return outcome
+
+
+def fail_closed_classification(text: str) -> Classification:
+    """The decision used when the classifier fails: manual triage, no reply, Tier 0 rules kept."""
+    hits = match_tier0(text)
+    decision = Decision(
+        schema_version=DECISION_SCHEMA_VERSION,
+        language="unknown",
+        primary_intent=Intent.UNKNOWN_OTHER,
+        secondary_intents=[],
+        routing=Routing(destination_team="", confidence=0.0, needs_manual_triage=True, tags=[]),
+        automation=Automation(tier=TierName.TIER_1_SAFE_ASSIST, action=ReplyAction.ROUTE_ONLY,
+                              template_id=None, confidence=0.0, requires_deterministic_match=False),
+        risk=Risk(flags=[], force_human=True),
+        clarifying_questions=[],
+        notes_for_agent="classifier failed",
+    )
+    return Classification(decision=decision, tier0_hits=hits, classifier_version="fail_closed")
+
+
+def _safe_first_name(value: str | None) -> str | None:
+    """Use the profile's first name only when it looks like one word of a name, else greet generically."""
+    if not value:
+        return None
+    candidate = value.strip().split()[0] if value.strip() else ""
+    return candidate if _FIRST_NAME.match(candidate) else None

@@ -1,0 +1,224 @@
+"""Policy engine v1: turn a classification and its context into an action plan.
+
+Invariants enforced here:
+- Tier 0 (any rule hit or model risk flag) routes to the escalation team whatever the
+  confidence, and sends at most a neutral acknowledgement (disabled by default).
+- Tier 1 replies are intake templates, always routed to a human, never closing.
+- Tier 2 needs a verified order match; without order linkage, order-status intents get
+  the Tier 1 "ask for the order number" template.
+- Tier 3 does not exist: a proposal for it becomes Tier 1 intake plus a human route.
+- A reply goes out only when every gate passed and the template rendered; otherwise the
+  plan is route-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.domain import tags
+from richpanel_middleware.domain.decision import ReplyAction, TierName
+from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
+from richpanel_middleware.policy.auto_close import auto_close_allowed
+from richpanel_middleware.policy.config import Flags, RoutingMap, Thresholds
+from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
+from richpanel_middleware.policy.loop_guard import GuardVerdict
+from richpanel_middleware.policy.plan import ActionPlan, Gate
+from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
+from richpanel_middleware.templates.renderer import RenderedReply, render_template
+
+POLICY_VERSION = "policy_v1"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    routing: RoutingMap
+    thresholds: Thresholds
+    catalog: TemplateCatalog
+    brand: BrandConstants
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyContext:
+    channel: str | None
+    word_count: int
+    guard: GuardVerdict
+    flags: Flags
+    profile_variables: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    team: str
+    confidence: float
+    tags: tuple[str, ...]
+    to_triage: bool
+
+
+def plan_actions(
+    classification: Classification, context: PolicyContext, config: PolicyConfig
+) -> ActionPlan:
+    selection = select_intents(classification, secondary_min=config.thresholds.secondary_min)
+    route = _route(selection, classification, context, config)
+    gates: list[Gate] = []
+
+    tier, template_id, tier_tags = _tier_and_template(selection, classification, config, gates)
+    reply = _reply(selection, classification, context, config, tier, template_id, route, gates)
+
+    tag_list = [
+        tags.PROCESSED,
+        tags.ROUTING_APPLIED,
+        tags.route_tag(route.team),
+        tags.intent_tag(selection.primary),
+        *(tags.secondary_tag(intent) for intent in selection.secondary),
+        tags.tier_tag(tier),
+        *route.tags,
+        *tier_tags,
+        *context.guard.extra_tags,
+    ]
+    if reply is not None:
+        tag_list += [tags.template_tag(reply.template_id), tags.AUTO_REPLIED]
+    if context.flags.shadow_mode:
+        tag_list.append(tags.SHADOW)
+
+    entry = config.catalog.get(template_id) if template_id else None
+    close = auto_close_allowed(tier=tier, template=entry, reply=reply, gates=gates)
+    if close:
+        tag_list.append(tags.AUTO_CLOSED)
+    action = ReplyAction.ROUTE_ONLY
+    if reply is not None:
+        action = ReplyAction.ACK_ONLY if tier is Tier.ESCALATION else ReplyAction.SEND_TEMPLATE
+    return ActionPlan(
+        primary_intent=selection.primary,
+        secondary_intents=selection.secondary,
+        destination_team=route.team,
+        routing_confidence=route.confidence,
+        tier=tier,
+        action=action,
+        template_id=reply.template_id if reply else None,
+        tags=tuple(dict.fromkeys(tag_list)),
+        reply=reply,
+        close=close,
+        assignee_id=config.routing.assignee_of(route.team),
+        gates=tuple(gates),
+    )
+
+
+def routing_confidence(selection: IntentSelection, word_count: int, thresholds: Thresholds) -> float:
+    """Apply the penalties to the classifier's top score."""
+    penalties = thresholds.penalties
+    confidence = selection.top_score
+    if selection.top_score - selection.second_score < penalties.narrow_margin.below:
+        confidence -= penalties.narrow_margin.penalty
+    if word_count < penalties.short_message.words_below:
+        confidence -= penalties.short_message.penalty
+    strong = sum(1 for s in selection.present.values() if s >= penalties.several_strong.score_min)
+    if strong >= penalties.several_strong.count_min:
+        confidence -= penalties.several_strong.penalty
+    return max(0.0, min(1.0, confidence))
+
+
+def _route(
+    selection: IntentSelection,
+    classification: Classification,
+    context: PolicyContext,
+    config: PolicyConfig,
+) -> _Route:
+    routing = config.routing
+    thresholds = config.thresholds
+    confidence = routing_confidence(selection, context.word_count, thresholds)
+    intent_team = routing.intents[selection.primary].team
+    extra: list[str] = []
+
+    if selection.tier0_signal:
+        team, to_triage = intent_team, False
+        extra.append(tags.ESCALATED_HUMAN)
+    elif confidence >= thresholds.team_min_for(selection.primary):
+        team, to_triage = intent_team, False
+    elif confidence >= thresholds.routing.uncertain_min:
+        team, to_triage = intent_team, False
+        extra.append(tags.UNCERTAIN)
+    else:
+        team, to_triage = routing.triage_team, True
+        extra.append(tags.NEEDS_MANUAL_TRIAGE)
+
+    if not selection.tier0_signal and not to_triage and context.channel in routing.channel_teams:
+        if selection.primary in routing.generic_intents:
+            team = routing.channel_teams[context.channel]
+    if classification.decision.routing.needs_manual_triage and not selection.tier0_signal:
+        team, to_triage = routing.triage_team, True
+        extra.append(tags.NEEDS_MANUAL_TRIAGE)
+    if team not in routing.team_names:
+        extra.append(tags.needs_team_tag(team))
+        team = routing.fallback_team
+    return _Route(team, confidence, tuple(dict.fromkeys(extra)), to_triage)
+
+
+def _tier_and_template(
+    selection: IntentSelection,
+    classification: Classification,
+    config: PolicyConfig,
+    gates: list[Gate],
+) -> tuple[Tier, str | None, tuple[str, ...]]:
+    template_id = config.routing.intents[selection.primary].template
+    if selection.tier0_signal:
+        return Tier.ESCALATION, template_id, ()
+
+    proposed = classification.decision.automation.tier
+    if proposed is TierName.TIER_3_AUTO_ACTION:
+        gates.append(Gate("tier3_disabled", False, "auto-actions do not exist; downgraded to Tier 1"))
+    if selection.primary in ORDER_STATUS_INTENTS:
+        # No verified order lookup exists in this runtime, so Tier 2 is never reachable here.
+        gates.append(Gate("tier2_order_match", False, "no verified order lookup available"))
+        return Tier.SAFE_ASSIST, template_id, (tags.ORDER_LOOKUP_NEEDED,)
+    tier = min(spec_of(selection.primary).max_tier, Tier.SAFE_ASSIST)
+    return tier, template_id, ()
+
+
+def _reply(
+    selection: IntentSelection,
+    classification: Classification,
+    context: PolicyContext,
+    config: PolicyConfig,
+    tier: Tier,
+    template_id: str | None,
+    route: _Route,
+    gates: list[Gate],
+) -> RenderedReply | None:
+    flags = context.flags
+    checks = [
+        Gate("template_mapped", template_id is not None, "" if template_id else "intent has no template"),
+        Gate("automation_enabled", flags.automation_enabled and not flags.safe_mode,
+             "" if flags.automation_enabled and not flags.safe_mode else "automation off or safe mode"),
+        Gate("channel_allowed", context.channel in flags.automation_channels,
+             f"channel {context.channel or 'unknown'} is route-only"),
+        Gate("loop_guard", context.guard.reply_allowed,
+             ",".join(block.value for block in context.guard.reply_blocks)),
+    ]
+    if tier is not Tier.ESCALATION:
+        minimum = config.thresholds.tier1_min_for(selection.primary)
+        checks += [
+            Gate("not_triage", not route.to_triage, "routed to manual triage"),
+            Gate("tier1_confidence", route.confidence >= minimum,
+                 f"{route.confidence:.2f} vs minimum {minimum:.2f}"),
+            Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
+            Gate("model_allows_reply", not classification.decision.risk.force_human,
+                 "classifier asked for a human"),
+        ]
+    gates.extend(Gate(g.name, g.passed, "" if g.passed else g.reason) for g in checks)
+    if template_id is None or not all(gate.passed for gate in checks):
+        return None
+
+    rendered = render_template(
+        config.catalog, config.brand, template_id,
+        language=classification.decision.language,
+        channel=context.channel,
+        enabled_override=flags.template_enabled.get(template_id),
+        profile_variables=context.profile_variables,
+    )
+    if not isinstance(rendered, RenderedReply):
+        gates.append(Gate("template_rendered", False, rendered.reason))
+        return None
+    gates.append(Gate("template_rendered", True))
+    return rendered

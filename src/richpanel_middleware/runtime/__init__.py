@@ -1,0 +1,1 @@
+"""Runtimes: adapters that give the core its ports."""

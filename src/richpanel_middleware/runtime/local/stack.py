@@ -1,0 +1,127 @@
+"""Wiring for the embedded runtime: build every adapter from settings and config files.
+
+This is the one place that picks concrete adapters; the pipeline only sees ports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from richpanel_middleware.classify.local_model import LocalClassifier
+from richpanel_middleware.configuration import AppConfig, load_app_config
+from richpanel_middleware.helpdesk.rate_gate import RateGate
+from richpanel_middleware.helpdesk.richpanel import RichpanelClient
+from richpanel_middleware.observability.metrics import PrometheusMetrics
+from richpanel_middleware.pipeline.ingress import IngressService
+from richpanel_middleware.pipeline.ports import Classifier
+from richpanel_middleware.pipeline.worker import Worker, WorkerOptions
+from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+from richpanel_middleware.runtime.local.sqlite_db import Database
+from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+from richpanel_middleware.runtime.local.sqlite_stores import (
+    SqliteConversationStore,
+    SqliteDecisionLog,
+    SqliteFlagSource,
+    SqliteIdempotencyStore,
+)
+from richpanel_middleware.runtime.local.worker_runner import WorkerRunner
+from richpanel_middleware.settings import Settings
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    config: AppConfig
+    database: Database
+    queue: SqliteQueue
+    decisions: SqliteDecisionLog
+    flags: SqliteFlagSource
+    metrics: PrometheusMetrics
+    helpdesk: RichpanelClient | None = None
+    worker: Worker | None = None
+    runner: WorkerRunner | None = None
+
+    def ingress(self) -> IngressService:
+        tokens = [token.get_secret_value() for token in self.settings.webhook_tokens]
+        return IngressService(queue=self.queue, tokens=tokens,
+                              max_body_bytes=self.settings.max_body_bytes)
+
+    def readiness_check(self) -> None:
+        self.queue.ping()
+        self.flags.load()
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        if self.helpdesk is not None:
+            self.helpdesk.close()
+        self.database.close()
+
+
+def build_stack(settings: Settings, *, config: AppConfig | None = None) -> LocalStack:
+    """Build the storage side (enough for ingress). Call `attach_worker` to add the worker."""
+    config = config or load_app_config(settings.config_dir)
+    database = Database.in_folder(settings.data_dir)
+    queue = SqliteQueue(database, max_receives=settings.max_receives,
+                        retention_s=settings.retention_s, dedup_window_s=settings.dedup_window_s)
+    return LocalStack(
+        settings=settings,
+        config=config,
+        database=database,
+        queue=queue,
+        decisions=SqliteDecisionLog(database),
+        flags=SqliteFlagSource(database, defaults=config.default_flags,
+                               cache_s=settings.flag_cache_s),
+        metrics=PrometheusMetrics(),
+    )
+
+
+def attach_worker(
+    stack: LocalStack, *, classifier: Classifier | None = None, model_cache_dir: Path | None = None
+) -> WorkerRunner:
+    settings = stack.settings
+    if settings.richpanel_api_key is None:
+        raise ValueError("RPMW_RICHPANEL_API_KEY is not set; the worker needs a Richpanel API key")
+    if classifier is None:
+        model = load_or_train_model(model_cache_dir or settings.data_dir / "models")
+        classifier = LocalClassifier(model, secondary_min=stack.config.policy.thresholds.secondary_min)
+    gate = RateGate(max_requests=settings.richpanel_requests_per_30s, window_s=30.0) \
+        if settings.richpanel_requests_per_30s else RateGate(max_requests=None)
+    helpdesk = RichpanelClient(
+        base_url=settings.richpanel_base_url,
+        api_key=settings.richpanel_api_key.get_secret_value(),
+        timeout_s=settings.richpanel_timeout_s,
+        max_attempts=settings.richpanel_max_attempts,
+        rate_gate=gate,
+    )
+    idempotency = SqliteIdempotencyStore(stack.database)
+    worker = Worker(
+        queue=stack.queue,
+        event_keys=idempotency,
+        action_keys=idempotency,
+        conversations=SqliteConversationStore(stack.database),
+        decisions=stack.decisions,
+        flags=stack.flags,
+        helpdesk=helpdesk,
+        classifier=classifier,
+        policy=stack.config.policy,
+        guards=stack.config.guards,
+        clock=SystemClock(),
+        options=WorkerOptions(bot_author_id=settings.bot_author_id,
+                              visibility_timeout_s=settings.visibility_timeout_s),
+        metrics=stack.metrics,
+    )
+    runner = WorkerRunner(worker, stack.queue, concurrency=settings.concurrency,
+                          visibility_timeout_s=settings.visibility_timeout_s,
+                          poll_interval_s=settings.poll_interval_s)
+    stack.helpdesk = helpdesk
+    stack.worker = worker
+    stack.runner = runner
+    return runner

@@ -1,0 +1,45 @@
+"""Runtime settings from the environment (prefix `RPMW_`). Secrets stay out of repr and logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RPMW_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="folder for the SQLite files")
+    config_dir: Path | None = Field(default=None, description="folder with the YAML config")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    webhook_tokens: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="active webhook tokens, comma-separated in the env"
+    )
+    max_body_bytes: int = Field(default=32 * 1024, gt=0)
+
+    richpanel_base_url: str = "https://api.richpanel.com"
+    richpanel_api_key: SecretStr | None = None
+    richpanel_timeout_s: float = Field(default=10.0, gt=0)
+    richpanel_max_attempts: int = Field(default=4, ge=1, le=10)
+    richpanel_requests_per_30s: int | None = Field(default=50, ge=1)
+    bot_author_id: str = "mw-bot"
+
+    concurrency: int = Field(default=4, ge=1, le=64)
+    visibility_timeout_s: float = Field(default=60.0, gt=0)
+    max_receives: int = Field(default=5, ge=1)
+    retention_s: float = Field(default=4 * 24 * 3600, gt=0)
+    dedup_window_s: float = Field(default=4 * 24 * 3600, gt=0)
+    flag_cache_s: float = Field(default=5.0, ge=0)
+    poll_interval_s: float = Field(default=0.05, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("webhook_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [token.strip() for token in value.split(",") if token.strip()]
+        return value

@@ -1,0 +1,1 @@
+"""Template catalog, brand constants and the fail-closed renderer."""

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("var"), description="folder for the SQLite files")
     config_dir: Path | None = Field(default=None, description="folder with the YAML config")
+    model_cache_dir: Path | None = Field(
+        default=None, description="folder for the trained local model (default: data_dir/models)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     webhook_tokens: Annotated[list[SecretStr], NoDecode] = Field(

@@ -38,7 +38,12 @@ from richpanel_middleware.helpdesk.errors import (
     RichpanelWriteNotApplied,
 )
 from richpanel_middleware.helpdesk.rate_gate import RateGate
-from richpanel_middleware.helpdesk.richpanel import RichpanelClient, conversation_ref
+from richpanel_middleware.helpdesk.richpanel import (
+    MAX_RETRY_AFTER_S,
+    RichpanelClient,
+    conversation_ref,
+    parse_retry_after,
+)
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
 from richpanel_middleware.sandbox.state import TEAM_NAMES, RichpanelSandboxState
@@ -112,7 +117,7 @@ class SandboxAdmin:
         self._post("/_sandbox/orders", body)
 
     def wait_for_requests(self, count: int, timeout_s: float = 5.0) -> list[dict[str, Any]]:
-        """Poll the request log until it holds `count` entries, for requests still in flight."""
+        """Poll the request log until it contains `count` entries, for requests still in flight."""
         deadline = time.monotonic() + timeout_s
         while True:
             entries = self.requests()
@@ -139,7 +144,7 @@ def sandbox_server(sandbox: tuple[ServerThread, RichpanelSandboxState]) -> Serve
 @pytest.fixture
 def admin(sandbox: tuple[ServerThread, RichpanelSandboxState]) -> Iterator[SandboxAdmin]:
     server, state = sandbox
-    # Reset in-process: the same as POST /_sandbox/reset, which a test below covers.
+    # An in-process reset does the same as POST /_sandbox/reset, which a test below covers.
     state.reset()
     sandbox_admin = SandboxAdmin(server.base_url)
     yield sandbox_admin
@@ -148,7 +153,7 @@ def admin(sandbox: tuple[ServerThread, RichpanelSandboxState]) -> Iterator[Sandb
 
 @pytest.fixture
 def make_client(sandbox_server: ServerThread) -> Iterator[Callable[..., RichpanelClient]]:
-    """Build clients for the sandbox with fast backoff; all are closed after the test."""
+    """Build clients for the sandbox with fast backoff. All are closed after the test."""
     clients: list[RichpanelClient] = []
 
     def build(**overrides: Any) -> RichpanelClient:
@@ -641,7 +646,7 @@ def test_server_errors_exhaust_max_attempts(
     assert [entry["status"] for entry in admin.requests()] == [503, 503, 503]
 
 
-def test_rate_limit_51st_request_gets_429_then_client_waits(
+def test_rate_limit_429_then_client_waits(
     admin: SandboxAdmin,
     client: RichpanelClient,
     raw_http: httpx.Client,
@@ -747,10 +752,41 @@ def test_send_message_retried_after_429(client: RichpanelClient, admin: SandboxA
     ticket_id = admin.create_conversation()["ticket_id"]
     admin.faults(fail_next={"path_contains": "send-message", "status": 429, "count": 1})
 
+    started = time.monotonic()
     client.send_message(ticket_id, body="Thanks!", author_id=BOT_AUTHOR_ID)
+    elapsed_s = time.monotonic() - started
 
     assert admin.summary(ticket_id)["replies"] == 1
     assert [entry["status"] for entry in admin.journal()] == [429, 200]
+    # Retry-After (1 s) is honoured although it exceeds backoff_max_s (0.05 s).
+    assert elapsed_s >= 1.0 - 0.05
+
+
+def test_long_retry_after_capped_at_120s(
+    admin: SandboxAdmin, make_client: Callable[..., RichpanelClient]
+) -> None:
+    ticket_id = admin.create_conversation()["ticket_id"]
+    admin.faults(
+        fail_next={"path_contains": "/v1/tickets/", "status": 429, "retry_after_s": 600}
+    )
+    sleeps: list[float] = []
+    client = make_client(sleep=sleeps.append)
+
+    client.get_ticket(ticket_id)
+
+    assert sleeps == [MAX_RETRY_AFTER_S]
+    assert MAX_RETRY_AFTER_S == 120.0
+
+
+def test_retry_after_parses_seconds_and_dates() -> None:
+    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+    assert parse_retry_after("7", now=now) == 7.0
+    assert parse_retry_after(" 2.5 ", now=now) == 2.5
+    assert parse_retry_after("Wed, 01 May 2024 12:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Wed, 01 May 2024 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None, now=now) is None
 
 
 def test_send_message_not_retried_after_timeout(

@@ -51,7 +51,7 @@ def test_full_window_waits_for_oldest_request() -> None:
 
     waited = gate.wait_turn()
 
-    # The first request left at t=0 and drops out of the 10 s window at t=10; now is t=4.
+    # The first request left at t=0 and drops out of the 10 s window at t=10, and now is t=4.
     assert waited == pytest.approx(6.0)
     assert clock.now == pytest.approx(1010.0)
 

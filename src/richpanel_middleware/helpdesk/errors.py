@@ -1,6 +1,6 @@
 """Exceptions raised by the Richpanel client.
 
-Callers catch as broadly as they need. The first split says whether a later attempt
+Callers catch as broadly as they need. The first split is whether a later attempt
 can succeed without a change on our side. The two branches also subclass
 `pipeline.errors.RetryableError` and `PermanentError`, so the worker can act on the
 split without importing this module::

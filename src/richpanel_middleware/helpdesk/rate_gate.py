@@ -1,6 +1,6 @@
 """A request budget shared by every thread that calls one Richpanel account.
 
-Richpanel allows 50 requests per 30 seconds per account and answers 429 beyond that.
+Richpanel allows 50 requests per 30 seconds per account and responds with 429 beyond that.
 Worker threads share one `RateGate`, so together they stay under the limit, and a 429
 with Retry-After holds back every thread rather than only the one that received it.
 """

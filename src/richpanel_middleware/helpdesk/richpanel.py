@@ -1,7 +1,7 @@
 """HTTP client for the Richpanel REST API, implementing the `Helpdesk` port.
 
 Ticket ids can be e-mail Message-IDs such as ``<abc+1@mail.example.com>``. Richpanel
-answers 200 and changes nothing when such an id reaches a write endpoint without
+responds with 200 and changes nothing when such an id reaches a write endpoint without
 percent-encoding, so every id goes into the path as one segment encoded with
 ``quote(id, safe="")``, and `close_ticket` reads the ticket back to confirm the write.
 
@@ -62,14 +62,14 @@ logger = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 API_KEY_HEADER: Final = "x-richpanel-key"
-# Longest Retry-After the client waits for. A longer value is cut to this, and the
-# call is retried after it, because a worker thread should not block for longer.
+# Maximum Retry-After wait in seconds. A longer value is cut to this, and the call is
+# retried after it, because a worker thread should not block for longer.
 MAX_RETRY_AFTER_S: Final = 120.0
 # Richpanel's maximum page size for list endpoints.
 LIST_PAGE_SIZE: Final = 100
 # Guards against a server whose next_page never ends.
 MAX_LIST_PAGES: Final = 1000
-# Longest vendor `error` text copied into an exception message.
+# Maximum length of the vendor `error` text copied into an exception message.
 MAX_ERROR_TEXT_CHARS: Final = 200
 
 _STATUS_ERRORS: Final[dict[int, type[RichpanelPermanentError]]] = {
@@ -114,7 +114,7 @@ class RichpanelClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not api_key:
-            raise ValueError("api_key must not be empty; set the Richpanel API key")
+            raise ValueError("api_key must not be empty. Pass the Richpanel API key.")
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
         if timeout_s <= 0:
@@ -227,8 +227,8 @@ class RichpanelClient:
     def update_ticket(self, ticket_id: str, fields: Mapping[str, object]) -> None:
         """Send ``PUT /v1/tickets/{id}`` with `fields` wrapped in ``{"ticket": ...}``.
 
-        Richpanel answers 200 without a change to a body that is not wrapped, so the
-        wrapping is done here. `status` must be ``OPEN`` or ``CLOSED`` in upper case,
+        Richpanel responds with 200 and changes nothing when the body is not wrapped,
+        so the wrapping is done here. `status` must be ``OPEN`` or ``CLOSED`` in upper case,
         and other spellings get a 400 (RichpanelBadRequest).
         """
         self._call(
@@ -247,7 +247,7 @@ class RichpanelClient:
             ref = conversation_ref(ticket_id)
             raise RichpanelWriteNotApplied(
                 f"Richpanel accepted the close of conversation {ref}, but its status is "
-                f"still {ticket.status!r}; retry the close or close it in Richpanel",
+                f"still {ticket.status!r}. Retry the close, or close it in Richpanel.",
                 endpoint="/v1/tickets/{id}",
                 conversation_ref=ref,
             )
@@ -377,15 +377,15 @@ class RichpanelClient:
             response = self._http.request(method, path, json=json_body, params=params)
         except httpx.RequestError as exc:
             self._log_call(method, endpoint, None, attempt, started, ref, error=exc)
-            sent = not isinstance(exc, _NOT_SENT_ERRORS)
-            error = RichpanelTransportError(
-                _describe(method, endpoint, ref, f"failed with {type(exc).__name__}")
-                + (" after the request may have been sent" if sent else ""),
-                endpoint=endpoint,
-                conversation_ref=ref,
-            )
-            if sent and not idempotent:
-                raise error from exc
+            message = _describe(method, endpoint, ref, f"failed with {type(exc).__name__}")
+            may_have_arrived = not isinstance(exc, _NOT_SENT_ERRORS)
+            if may_have_arrived and not idempotent:
+                message += ". The request may have reached Richpanel, so re-read before retrying."
+                raise RichpanelTransportError(
+                    message, endpoint=endpoint, conversation_ref=ref
+                ) from exc
+
+            error = RichpanelTransportError(message, endpoint=endpoint, conversation_ref=ref)
             error.__cause__ = exc
             return error
 
@@ -574,8 +574,8 @@ def _describe(method: str, endpoint: str, ref: str | None, outcome: str) -> str:
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Parse a Retry-After header into seconds from `now`.
 
-    The header holds either seconds or an HTTP date (RFC 9110, section 10.2.3).
-    Returns None when the header is missing or invalid, and 0.0 for past dates.
+    The header contains either a number of seconds or an HTTP date. Returns None when
+    the header is missing or invalid, and 0.0 for a date in the past.
     """
     if value is None:
         return None
@@ -667,7 +667,7 @@ def parse_ticket(body: Mapping[str, Any]) -> Ticket:
     """Parse a ``GET /v1/tickets/...`` body (``{"ticket": {...}}``) into a Ticket.
 
     Comments come out sorted by `created_at`, oldest first. Tags may be names or
-    objects with a `name`. `extra` holds the ticket's `created_at`, `updated_at` (UTC
+    objects with a `name`. `extra` contains the ticket's `created_at`, `updated_at` (UTC
     datetimes or None) and `source`. Raises ValueError naming the field that is
     missing or has the wrong type.
     """

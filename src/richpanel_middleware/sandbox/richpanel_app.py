@@ -46,7 +46,7 @@ from richpanel_middleware.sandbox.state import (
 API_KEY_HEADER: Final = "x-richpanel-key"
 WEBHOOK_TOKEN_HEADER: Final = "x-richpanel-webhook-token"
 WEBHOOK_TIMEOUT_S: Final = 5.0
-# Retry-After sent during a rate-limit storm and with injected 429 faults.
+# Retry-After sent during a rate-limit storm, and with injected 429 faults that set none.
 FAULT_RETRY_AFTER_S: Final = 1
 DEFAULT_PER_PAGE: Final = 25
 MAX_PER_PAGE: Final = 100
@@ -189,7 +189,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def _parse_json(raw_body: bytes) -> object:
     """Parse a request body. Raises _HttpError 400 for an empty or invalid body."""
     if not raw_body.strip():
-        raise _HttpError(400, "request body is empty; send a JSON object")
+        raise _HttpError(400, "request body is empty, expected a JSON object")
     try:
         return json.loads(raw_body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -298,18 +298,21 @@ class _RichpanelApi:
         if not hmac.compare_digest(key.encode(), self._state.settings.api_key.encode()):
             raise _HttpError(401, "invalid or missing API key in the x-richpanel-key header")
 
-        retry_after = {"Retry-After": str(FAULT_RETRY_AFTER_S)}
         if self._state.storm_active():
-            raise _HttpError(429, "rate limit exceeded (injected storm)", retry_after)
+            storm_headers = {"Retry-After": str(FAULT_RETRY_AFTER_S)}
+            raise _HttpError(429, "rate limit exceeded (injected storm)", storm_headers)
         decision = self._state.admit_request()
         if not decision.allowed:
             raise _HttpError(
                 429, "rate limit exceeded", {"Retry-After": str(decision.retry_after_s)}
             )
-        injected_status = self._state.take_failure(str(request.scope["path"]))
-        if injected_status is not None:
-            headers = retry_after if injected_status == 429 else None
-            raise _HttpError(injected_status, "injected fault", headers)
+        failure = self._state.take_failure(str(request.scope["path"]))
+        if failure is not None:
+            retry_after_s = failure.retry_after_s
+            if retry_after_s is None and failure.status == 429:
+                retry_after_s = FAULT_RETRY_AFTER_S
+            headers = None if retry_after_s is None else {"Retry-After": str(retry_after_s)}
+            raise _HttpError(failure.status, "injected fault", headers)
 
         route = context.route
         if route is None:
@@ -361,7 +364,7 @@ class _RichpanelApi:
 
     async def _write_by_number(self, request: Request, context: _RequestContext) -> _Result:
         # Observed on the real API: only reads accept a conversation number.
-        raise _HttpError(404, "writes by conversation number are not supported; use the ticket id")
+        raise _HttpError(404, "writes by conversation number are not supported. Use the ticket id.")
 
     async def _update_ticket(self, request: Request, context: _RequestContext) -> _Result:
         body = _json_object(context.raw_body)
@@ -376,7 +379,7 @@ class _RichpanelApi:
 
         status = fields.get("status")
         if status is not None and status not in TICKET_STATUSES:
-            raise _HttpError(400, f"invalid status {status!r}; use OPEN or CLOSED")
+            raise _HttpError(400, f"invalid status {status!r}, expected OPEN or CLOSED")
         note_html = None
         if "comment" in fields:
             comment = fields["comment"]
@@ -432,7 +435,7 @@ class _RichpanelApi:
         # NOTE: rejecting unknown authors is a sandbox choice to catch a misconfigured
         # bot author id; how the real API treats them has not been observed.
         if not self._state.user_exists(author_id):
-            raise _HttpError(400, "author_id is not a known user; list users with GET /v1/users")
+            raise _HttpError(400, "author_id is not a known user. List users with GET /v1/users.")
         ticket_id = self._existing_ticket_id(context)
 
         comment_id = self._state.send_message(
@@ -532,10 +535,17 @@ class _SandboxAdmin:
             status = rule.get("status", 500)
             if not isinstance(status, int) or not 400 <= status <= 599:
                 raise _HttpError(400, "fail_next.status must be an integer from 400 to 599")
+            retry_after_s = rule.get("retry_after_s")
+            if retry_after_s is not None and (
+                isinstance(retry_after_s, bool) or not isinstance(retry_after_s, int)
+                or retry_after_s < 0
+            ):
+                raise _HttpError(400, "fail_next.retry_after_s must be a whole number of seconds")
             self._state.add_failure_rule(
                 path_contains=_rule_path(rule, "fail_next"),
                 status=status,
                 count=_rule_count(rule, "fail_next"),
+                retry_after_s=retry_after_s,
             )
         if "ignore_next_writes" in body:
             rule = body["ignore_next_writes"]
@@ -666,7 +676,7 @@ class _SandboxAdmin:
         if newest is None:
             return _error(409, "the conversation has no customer message to fire a webhook for")
         if self._state.config().webhook_url is None:
-            return _error(400, "no webhook_url is configured; set it with POST /_sandbox/config")
+            return _error(400, "no webhook_url is configured. Set it with POST /_sandbox/config.")
 
         message_id, channel = newest
         status, error = await self._fire_webhook(ticket_id, message_id, channel)
@@ -680,8 +690,8 @@ class _SandboxAdmin:
             raise _HttpError(400, "fire_webhook must be a boolean")
         if fire and self._state.config().webhook_url is None:
             raise _HttpError(
-                400, "fire_webhook is true but no webhook_url is configured; "
-                "set it with POST /_sandbox/config"
+                400, "fire_webhook is true but no webhook_url is configured. "
+                "Set it with POST /_sandbox/config."
             )
         return fire
 

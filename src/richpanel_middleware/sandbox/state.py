@@ -87,9 +87,9 @@ class CommentKind(StrEnum):
     AGENT = "agent"
     BOT = "bot"
     REPLY = "reply"
-    """Sent through send-message, so the customer sees it."""
+    """Sent through send-message, so the customer receives it."""
     INTERNAL_NOTE = "internal_note"
-    """Added through `PUT /v1/tickets/{id}` with a `comment`; the customer is not e-mailed."""
+    """Added through `PUT /v1/tickets/{id}` with a `comment`, which does not e-mail the customer."""
 
 
 @dataclass(slots=True)
@@ -172,12 +172,22 @@ class RateDecision:
 class _FaultRule:
     """A fault that applies to the next `remaining` API calls whose path contains a text.
 
-    `status` is the status to answer with, or None for a write that is ignored.
+    `status` is the status to respond with, or None for a write that is ignored.
+    `retry_after_s` is the Retry-After header to send with it, if any.
     """
 
     path_contains: str
     remaining: int
     status: int | None = None
+    retry_after_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InjectedFailure:
+    """A failure response that a fault rule requires, with its optional Retry-After."""
+
+    status: int
+    retry_after_s: int | None
 
 
 class TicketNotFound(LookupError):
@@ -210,21 +220,26 @@ class RichpanelSandboxState:
             webhook_url=settings.webhook_url,
             webhook_token=settings.webhook_token,
         )
+
         self._tickets: dict[str, SandboxTicket] = {}
         self._tags: dict[str, JsonObject] = {}
         self._linked_orders: dict[str, JsonObject] = {}
         self._orders: dict[tuple[str, str], JsonObject] = {}
+
         self._journal: list[JsonObject] = []
         self._requests: deque[JsonObject] = deque(maxlen=MAX_REQUEST_LOG_ENTRIES)
+
         self._request_times: deque[float] = deque()
         self._storm_until = float("-inf")
         self._latency_s = 0.0
         self._failure_rules: list[_FaultRule] = []
         self._ignore_rules: list[_FaultRule] = []
+
         self._conversation_counter = 0
         self._comment_counter = 0
         self._tag_counter = 0
         self._last_timestamp_ms = 0
+
         self._users: list[JsonObject] = [
             {
                 "id": settings.bot_author_id,
@@ -253,7 +268,7 @@ class RichpanelSandboxState:
             return copy.copy(self._config)
 
     def start_rate_limit_storm(self, duration_s: float) -> None:
-        """Answer every API call with 429 for `duration_s` seconds from now."""
+        """Respond to every API call with 429 for `duration_s` seconds from now."""
         with self._lock:
             self._storm_until = time.monotonic() + duration_s
 
@@ -269,19 +284,24 @@ class RichpanelSandboxState:
         with self._lock:
             return self._latency_s
 
-    def add_failure_rule(self, *, path_contains: str, status: int, count: int) -> None:
-        """Answer the next `count` API calls whose path contains `path_contains` with `status`."""
+    def add_failure_rule(
+        self, *, path_contains: str, status: int, count: int, retry_after_s: int | None = None
+    ) -> None:
+        """Respond with `status` to the next `count` API calls whose path contains the text."""
         with self._lock:
-            self._failure_rules.append(_FaultRule(path_contains, count, status))
+            rule = _FaultRule(path_contains, count, status, retry_after_s)
+            self._failure_rules.append(rule)
 
-    def take_failure(self, path: str) -> int | None:
-        """Consume one use of a matching failure rule and return its status, or None."""
+    def take_failure(self, path: str) -> InjectedFailure | None:
+        """Consume one use of a matching failure rule and return its failure, or None."""
         with self._lock:
             rule = _take_rule(self._failure_rules, path)
-            return None if rule is None else rule.status
+            if rule is None or rule.status is None:
+                return None
+            return InjectedFailure(rule.status, rule.retry_after_s)
 
     def add_ignore_rule(self, *, path_contains: str, count: int) -> None:
-        """Answer the next `count` matching writes with 200 and apply nothing."""
+        """Respond to the next `count` matching writes with 200 and apply nothing."""
         with self._lock:
             self._ignore_rules.append(_FaultRule(path_contains, count))
 
@@ -311,7 +331,7 @@ class RichpanelSandboxState:
             return RateDecision(True, limit, limit - len(self._request_times))
 
     def rate_limit_status(self) -> tuple[int | None, int]:
-        """Return (limit, remaining requests) without counting one; limit is None when off."""
+        """Return (limit, remaining requests) without counting one. The limit is None when off."""
         with self._lock:
             config = self._config
             if not config.rate_limit_enabled:

@@ -90,7 +90,8 @@ def attach_worker(
     if settings.richpanel_api_key is None:
         raise ValueError("RPMW_RICHPANEL_API_KEY is not set; the worker needs a Richpanel API key")
     if classifier is None:
-        model = load_or_train_model(model_cache_dir or settings.data_dir / "models")
+        cache_dir = model_cache_dir or settings.model_cache_dir or settings.data_dir / "models"
+        model = load_or_train_model(cache_dir)
         classifier = LocalClassifier(model, secondary_min=stack.config.policy.thresholds.secondary_min)
     gate = RateGate(max_requests=settings.richpanel_requests_per_30s, window_s=30.0) \
         if settings.richpanel_requests_per_30s else RateGate(max_requests=None)

@@ -43,7 +43,9 @@ def trained_model(model_cache_dir: Path) -> LocalModel:
 
 @pytest.fixture(scope="session")
 def local_classifier(trained_model: LocalModel) -> LocalClassifier:
-    return LocalClassifier(trained_model, secondary_min=load_app_config().policy.thresholds.secondary_min)
+    return LocalClassifier(
+        trained_model, secondary_min=load_app_config().policy.thresholds.secondary_min
+    )
 
 
 def sample_text(sample_id: str) -> str:
@@ -61,9 +63,13 @@ class Sandbox:
     api_key: str
     admin: httpx.Client
 
-    def create(self, text: str, *, channel: str = "email", fire: bool = True, **extra: Any) -> dict[str, Any]:
-        response = self.admin.post("/_sandbox/conversations",
-                                   json={"text": text, "channel": channel, "fire_webhook": fire, **extra})
+    def create(
+        self, text: str, *, channel: str = "email", fire: bool = True, **extra: Any
+    ) -> dict[str, Any]:
+        response = self.admin.post(
+            "/_sandbox/conversations",
+            json={"text": text, "channel": channel, "fire_webhook": fire, **extra},
+        )
         response.raise_for_status()
         return dict(response.json())
 
@@ -119,12 +125,17 @@ def start_pipeline(
         stack = build_stack(settings)
         if worker:
             attach_worker(stack)
-        app = create_app(stack.ingress(), readiness_check=stack.readiness_check,
-                         registry=stack.metrics.registry)
+        app = create_app(
+            stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
+        )
         ingress = ServerThread(app).start()
-        sandbox.admin.post("/_sandbox/config", json={
-            "webhook_url": f"{ingress.base_url}/webhook", "webhook_token": token,
-        }).raise_for_status()
+        sandbox.admin.post(
+            "/_sandbox/config",
+            json={
+                "webhook_url": f"{ingress.base_url}/webhook",
+                "webhook_token": token,
+            },
+        ).raise_for_status()
         if stack.runner is not None:
             stack.runner.start()
         pipeline = Pipeline(stack, ingress, token)

@@ -17,9 +17,14 @@ from rich.table import Table
 
 from richpanel_middleware.configuration import ConfigError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Richpanel middleware: classify, route, tag and safely answer customer messages.")
-flags_app = typer.Typer(no_args_is_help=True, help="Show or change runtime flags in the local store.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Richpanel middleware: classify, route, tag and safely answer customer messages.",
+)
+flags_app = typer.Typer(
+    no_args_is_help=True, help="Show or change runtime flags in the local store."
+)
 app.add_typer(flags_app, name="flags")
 
 _console = Console(stderr=True)
@@ -32,18 +37,30 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def demo(
-    messages: Annotated[Path | None, typer.Option(help="JSONL file, one message per line (`text` required).")] = None,
+    messages: Annotated[
+        Path | None, typer.Option(help="JSONL file, one message per line (`text` required).")
+    ] = None,
     report: Annotated[Path | None, typer.Option(help="Write the JSON report to this file.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Use only the first N messages.")] = None,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Worker threads.")] = 4,
-    shuffle: Annotated[bool, typer.Option(help="Shuffle the rows before --limit is applied.")] = False,
+    shuffle: Annotated[
+        bool, typer.Option(help="Shuffle the rows before --limit is applied.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Random seed for --shuffle.")] = 7,
-    rate_limit: Annotated[bool, typer.Option(
-        help="Enforce Richpanel's 50 requests per 30 s in the sandbox (slower, realistic).")] = False,
+    rate_limit: Annotated[
+        bool,
+        typer.Option(
+            help="Enforce Richpanel's 50 requests per 30 s in the sandbox (slower, realistic)."
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the queue to drain.")] = 900.0,
 ) -> None:
     """Run the whole pipeline against the Richpanel sandbox and print a summary."""
-    from richpanel_middleware.demo.messages import DemoInputError, load_messages, load_sample_messages
+    from richpanel_middleware.demo.messages import (
+        DemoInputError,
+        load_messages,
+        load_sample_messages,
+    )
     from richpanel_middleware.demo.runner import DemoOptions, run_demo
     from richpanel_middleware.observability.logging import configure_logging
 
@@ -60,11 +77,16 @@ def demo(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log_stream:
         configure_logging("INFO", stream=log_stream)
-        _console.print(f"Running {len(rows)} messages through the pipeline "
-                       f"(logs: {log_path}, rate limit {'on' if rate_limit else 'off'}).")
+        _console.print(
+            f"Running {len(rows)} messages through the pipeline "
+            f"(logs: {log_path}, rate limit {'on' if rate_limit else 'off'})."
+        )
         try:
-            result = run_demo(rows, DemoOptions(concurrency=concurrency, rate_limit=rate_limit,
-                                                timeout_s=timeout), _console)
+            result = run_demo(
+                rows,
+                DemoOptions(concurrency=concurrency, rate_limit=rate_limit, timeout_s=timeout),
+                _console,
+            )
         except ConfigError as error:
             raise _fail(str(error)) from error
 
@@ -74,8 +96,10 @@ def demo(
         _console.print(f"Report written to {report}")
     unfinished = result["messages"] - result["processed"]
     if unfinished:
-        _console.print(f"[red]{unfinished} messages were not processed "
-                       f"({result['failed']} failed, {result['dead_lettered']} dead-lettered).[/red]")
+        _console.print(
+            f"[red]{unfinished} messages were not processed "
+            f"({result['failed']} failed, {result['dead_lettered']} dead-lettered).[/red]"
+        )
         raise typer.Exit(code=1)
 
 
@@ -92,8 +116,11 @@ def _print_summary(result: dict[str, Any]) -> None:
     head.add_row("messages/s", f"{rate:.1f}")
     out.print(head)
 
-    for title, key in (("By intent", "primary_intent"), ("By team", "destination_team"),
-                       ("By tier", "tier")):
+    for title, key in (
+        ("By intent", "primary_intent"),
+        ("By team", "destination_team"),
+        ("By tier", "tier"),
+    ):
         table = Table(title=title)
         table.add_column(key)
         table.add_column("conversations", justify="right")
@@ -102,15 +129,21 @@ def _print_summary(result: dict[str, Any]) -> None:
         counts = Counter(str(row[key]) for row in rows)
         for value, count in counts.most_common():
             group = [row for row in rows if str(row[key]) == value]
-            table.add_row(value, str(count), str(sum(r["replies"] for r in group)),
-                          str(sum(1 for r in group if r["closed"])))
+            table.add_row(
+                value,
+                str(count),
+                str(sum(r["replies"] for r in group)),
+                str(sum(1 for r in group if r["closed"])),
+            )
         out.print(table)
 
 
 @app.command()
 def classify(
     text: Annotated[str, typer.Argument(help="The customer message.")],
-    channel: Annotated[str, typer.Option(help="Channel: email, chat, social, tiktok or phone.")] = "email",
+    channel: Annotated[
+        str, typer.Option(help="Channel: email, chat, social, tiktok or phone.")
+    ] = "email",
 ) -> None:
     """Print the classifier's decision and the policy outcome for one message as JSON."""
     from datetime import UTC, datetime
@@ -134,15 +167,21 @@ def classify(
     message = Comment("cli", None, text, datetime.now(UTC), False, channel)
     plan = plan_actions(
         result,
-        PolicyContext(channel=channel, word_count=word_count(text), guard=GuardVerdict(message),
-                      flags=config.default_flags),
+        PolicyContext(
+            channel=channel,
+            word_count=word_count(text),
+            guard=GuardVerdict(message),
+            flags=config.default_flags,
+        ),
         config.policy,
     )
     output = {
         "decision": result.decision.model_dump(mode="json"),
         "tier0_rules": [hit.rule_id for hit in result.tier0_hits],
-        "top_scores": {i.value: round(s, 4) for i, s in
-                       sorted(result.scores.items(), key=lambda item: -item[1])[:5]},
+        "top_scores": {
+            i.value: round(s, 4)
+            for i, s in sorted(result.scores.items(), key=lambda item: -item[1])[:5]
+        },
         "policy": plan.summary(),
         "reply_text": plan.reply.body if plan.reply else None,
     }
@@ -172,13 +211,19 @@ def serve(
         runner = attach_worker(stack) if worker else None
     except (ConfigError, ValueError) as error:
         raise _fail(str(error)) from error
-    application = create_app(stack.ingress(), readiness_check=stack.readiness_check,
-                             registry=stack.metrics.registry)
+    application = create_app(
+        stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
+    )
     if runner is not None:
         runner.start()
     try:
-        uvicorn.run(application, host=host or settings.host, port=port or settings.port,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            application,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            access_log=False,
+        )
     finally:
         stack.close()
 
@@ -209,10 +254,19 @@ def worker_command() -> None:
 def sandbox(
     host: Annotated[str, typer.Option(help="Bind address; keep it on loopback.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8900,
-    api_key: Annotated[str, typer.Option(envvar="RPMW_SANDBOX_API_KEY", help="API key the sandbox accepts.")] = "sandbox-key",
+    api_key: Annotated[
+        str, typer.Option(envvar="RPMW_SANDBOX_API_KEY", help="API key the sandbox accepts.")
+    ] = "sandbox-key",
     rate_limit: Annotated[bool, typer.Option(help="Enforce 50 requests per 30 s.")] = True,
-    webhook_url: Annotated[str | None, typer.Option(help="Where to fire webhooks, e.g. http://127.0.0.1:8080/webhook.")] = None,
-    webhook_token: Annotated[str | None, typer.Option(envvar="RPMW_SANDBOX_WEBHOOK_TOKEN", help="Token header value for fired webhooks.")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="Where to fire webhooks, e.g. http://127.0.0.1:8080/webhook.")
+    ] = None,
+    webhook_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RPMW_SANDBOX_WEBHOOK_TOKEN", help="Token header value for fired webhooks."
+        ),
+    ] = None,
 ) -> None:
     """Serve the Richpanel emulator (admin API under /_sandbox/) until interrupted."""
     import uvicorn
@@ -221,10 +275,14 @@ def sandbox(
     from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
 
     configure_logging("INFO")
-    application, _ = create_richpanel_sandbox(RichpanelSandboxSettings(
-        api_key=api_key, rate_limit_enabled=rate_limit, webhook_url=webhook_url,
-        webhook_token=webhook_token,
-    ))
+    application, _ = create_richpanel_sandbox(
+        RichpanelSandboxSettings(
+            api_key=api_key,
+            rate_limit_enabled=rate_limit,
+            webhook_url=webhook_url,
+            webhook_token=webhook_token,
+        )
+    )
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 

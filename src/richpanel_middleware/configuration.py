@@ -20,8 +20,14 @@ from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatal
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-CONFIG_FILES = ("routing.yaml", "templates.yaml", "brand.yaml", "thresholds.yaml", "flags.yaml",
-                "guards.yaml")
+CONFIG_FILES = (
+    "routing.yaml",
+    "templates.yaml",
+    "brand.yaml",
+    "thresholds.yaml",
+    "flags.yaml",
+    "guards.yaml",
+)
 
 
 class ConfigError(Exception):
@@ -74,7 +80,9 @@ def _load(path: Path, model: type[ModelT]) -> ModelT:
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
-        raise ConfigError(f"{path}: file not found; restore it from the defaults in config/") from error
+        raise ConfigError(
+            f"{path}: file not found; restore it from the defaults in config/"
+        ) from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: invalid YAML: {error}") from error
     if not isinstance(raw, dict):

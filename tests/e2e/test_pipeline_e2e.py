@@ -24,7 +24,9 @@ def _route_tags(tags: list[str]) -> list[str]:
     return [tag for tag in tags if tag.startswith(ROUTE_PREFIX)]
 
 
-def test_intake_reply_reaches_sandbox(sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]) -> None:
+def test_intake_reply_reaches_sandbox(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = start_pipeline()
     created = sandbox.create(sample_text("sample-04"))
 
@@ -44,12 +46,17 @@ def test_duplicate_deliveries_give_one_set_of_effects(
     created = sandbox.create(sample_text("sample-06"))
     ticket = created["ticket_id"]
     for _ in range(3):
-        sandbox.admin.post(f"/_sandbox/conversations/{_encoded(ticket)}/fire-webhook").raise_for_status()
+        sandbox.admin.post(
+            f"/_sandbox/conversations/{_encoded(ticket)}/fire-webhook"
+        ).raise_for_status()
 
     assert pipeline.drain()
     summary = sandbox.summary(ticket)
-    sends = [entry for entry in sandbox.journal()
-             if entry["ticket_id"] == ticket and "send-message" in entry["endpoint"]]
+    sends = [
+        entry
+        for entry in sandbox.journal()
+        if entry["ticket_id"] == ticket and "send-message" in entry["endpoint"]
+    ]
     assert summary["replies"] == 1
     assert len(sends) == 1
     assert pipeline.stack.queue.stats().dead_lettered == 0
@@ -64,10 +71,15 @@ def test_redelivery_without_message_id_never_repeats_reply(
     created = sandbox.create(sample_text("sample-14"))
     assert pipeline.drain()
     # A second, different body for the same conversation passes dedup and reaches the worker.
-    response = httpx.post(f"{pipeline.ingress.base_url}/webhook",
-                          headers={"x-richpanel-webhook-token": pipeline.token},
-                          json={"ticket_id": created["ticket_id"], "event_type": "customer_message",
-                                "sent_at": "later"})
+    response = httpx.post(
+        f"{pipeline.ingress.base_url}/webhook",
+        headers={"x-richpanel-webhook-token": pipeline.token},
+        json={
+            "ticket_id": created["ticket_id"],
+            "event_type": "customer_message",
+            "sent_at": "later",
+        },
+    )
     assert response.status_code == 202
     assert pipeline.drain()
     assert sandbox.summary(created["ticket_id"])["replies"] == 1
@@ -80,9 +92,14 @@ def test_follow_up_after_auto_reply_goes_to_human(
     created = sandbox.create(sample_text("sample-17"))
     assert pipeline.drain()
     ticket = created["ticket_id"]
-    sandbox.admin.post(f"/_sandbox/conversations/{_encoded(ticket)}/messages",
-                       json={"text": "Thanks, but I still need help with the charge.",
-                             "author": "customer", "fire_webhook": True}).raise_for_status()
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{_encoded(ticket)}/messages",
+        json={
+            "text": "Thanks, but I still need help with the charge.",
+            "author": "customer",
+            "fire_webhook": True,
+        },
+    ).raise_for_status()
 
     assert pipeline.drain()
     summary = sandbox.summary(ticket)
@@ -90,10 +107,14 @@ def test_follow_up_after_auto_reply_goes_to_human(
     assert "mw-escalated-human" in summary["tags"]
 
 
-def test_tier0_message_gets_no_reply(sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]) -> None:
+def test_tier0_message_gets_no_reply(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = start_pipeline()
-    created = sandbox.create("Where is my order? If it is not here by Friday my bank will reverse "
-                             "the charge, I already opened a dispute with them.")
+    created = sandbox.create(
+        "Where is my order? If it is not here by Friday my bank will reverse "
+        "the charge, I already opened a dispute with them."
+    )
     assert pipeline.drain()
     summary = sandbox.summary(created["ticket_id"])
     assert summary["replies"] == 0
@@ -101,12 +122,15 @@ def test_tier0_message_gets_no_reply(sandbox: Sandbox, start_pipeline: Callable[
     assert "mw-tier-0" in summary["tags"]
 
 
-def test_agent_message_event_is_ignored(sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]) -> None:
+def test_agent_message_event_is_ignored(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = start_pipeline()
     created = sandbox.create(sample_text("sample-04"), fire=False)
-    sandbox.admin.post(f"/_sandbox/conversations/{_encoded(created['ticket_id'])}/messages",
-                       json={"text": "Hi, Sam here from support.", "author": "agent",
-                             "fire_webhook": True}).raise_for_status()
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{_encoded(created['ticket_id'])}/messages",
+        json={"text": "Hi, Sam here from support.", "author": "agent", "fire_webhook": True},
+    ).raise_for_status()
 
     assert pipeline.drain()
     summary = sandbox.summary(created["ticket_id"])
@@ -132,14 +156,19 @@ def test_rate_limit_storm_slows_without_failing(
     assert all(sandbox.summary(ticket)["replies"] == 1 for ticket in tickets)
 
 
-def test_shadow_mode_writes_nothing(sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]) -> None:
+def test_shadow_mode_writes_nothing(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
     pipeline = start_pipeline()
     pipeline.stack.flags.set("shadow_mode", True)
     created = sandbox.create(sample_text("sample-04"))
     assert pipeline.drain()
 
-    writes = [entry for entry in sandbox.journal() if entry["ticket_id"] == created["ticket_id"]
-              and entry["method"] == "PUT"]
+    writes = [
+        entry
+        for entry in sandbox.journal()
+        if entry["ticket_id"] == created["ticket_id"] and entry["method"] == "PUT"
+    ]
     assert writes == []
     record = pipeline.stack.decisions.latest_for(created["ticket_id"])
     assert record is not None
@@ -155,7 +184,9 @@ def test_logs_are_json_without_personal_data(
     try:
         pipeline = start_pipeline()
         secret_text = "Order 4411 arrived smashed, call me at 555-0142 or write to jo@example.com"
-        created = sandbox.create(secret_text, customer={"email": "jo@example.com", "first_name": "Jo"})
+        created = sandbox.create(
+            secret_text, customer={"email": "jo@example.com", "first_name": "Jo"}
+        )
         assert pipeline.drain()
     finally:
         logging.getLogger().handlers.clear()
@@ -166,8 +197,14 @@ def test_logs_are_json_without_personal_data(
     assert len(processed) == 1
     assert processed[0]["correlation_id"]
     output = stream.getvalue()
-    for forbidden in ("jo@example.com", "555-0142", "smashed", created["ticket_id"],
-                      sandbox.api_key, pipeline.token):
+    for forbidden in (
+        "jo@example.com",
+        "555-0142",
+        "smashed",
+        created["ticket_id"],
+        sandbox.api_key,
+        pipeline.token,
+    ):
         assert forbidden not in output
 
 

@@ -256,9 +256,7 @@ def test_timestamps_parse_iso_and_epoch_ms(
     assert ticket.extra["created_at"] == datetime.fromisoformat(iso_text)
 
 
-def test_html_only_comment_falls_back_to_text(
-    client: RichpanelClient, admin: SandboxAdmin
-) -> None:
+def test_html_only_comment_falls_back_to_text(client: RichpanelClient, admin: SandboxAdmin) -> None:
     created = admin.create_conversation(
         text=None,
         html=(
@@ -532,9 +530,7 @@ def test_directory_lists_seeded_users_and_teams(
     assert team_names == list(TEAM_NAMES)
 
 
-def test_create_tag_then_duplicate_conflicts(
-    client: RichpanelClient, admin: SandboxAdmin
-) -> None:
+def test_create_tag_then_duplicate_conflicts(client: RichpanelClient, admin: SandboxAdmin) -> None:
     tag = client.create_tag("mw-auto-replied")
 
     assert tag["name"] == "mw-auto-replied"
@@ -766,9 +762,7 @@ def test_long_retry_after_capped_at_120s(
     admin: SandboxAdmin, make_client: Callable[..., RichpanelClient]
 ) -> None:
     ticket_id = admin.create_conversation()["ticket_id"]
-    admin.faults(
-        fail_next={"path_contains": "/v1/tickets/", "status": 429, "retry_after_s": 600}
-    )
+    admin.faults(fail_next={"path_contains": "/v1/tickets/", "status": 429, "retry_after_s": 600})
     sleeps: list[float] = []
     client = make_client(sleep=sleeps.append)
 

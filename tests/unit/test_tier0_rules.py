@@ -15,7 +15,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _rows(name: str) -> list[dict[str, str]]:
-    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line]
+    return [
+        json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line
+    ]
 
 
 def _hit_intents(text: str) -> set[Intent]:
@@ -23,14 +25,20 @@ def _hit_intents(text: str) -> set[Intent]:
 
 
 def test_rules_catch_every_corpus_tier0_example() -> None:
-    missed = [ex.text for ex in load_training_corpus()
-              if ex.intent in TIER0_INTENTS and ex.intent not in _hit_intents(ex.text)]
+    missed = [
+        ex.text
+        for ex in load_training_corpus()
+        if ex.intent in TIER0_INTENTS and ex.intent not in _hit_intents(ex.text)
+    ]
     assert missed == []
 
 
 def test_rules_ignore_corpus_non_tier0_examples() -> None:
-    flagged = [ex.text for ex in load_training_corpus()
-               if ex.intent not in TIER0_INTENTS and _hit_intents(ex.text)]
+    flagged = [
+        ex.text
+        for ex in load_training_corpus()
+        if ex.intent not in TIER0_INTENTS and _hit_intents(ex.text)
+    ]
     assert flagged == []
 
 
@@ -46,14 +54,20 @@ def test_held_out_set_includes_spanish() -> None:
 
 
 def test_rules_ignore_false_friends() -> None:
-    flagged = [row["text"] for row in _rows("tier0_false_friends.jsonl") if match_tier0(row["text"])]
+    flagged = [
+        row["text"] for row in _rows("tier0_false_friends.jsonl") if match_tier0(row["text"])
+    ]
     assert flagged == []
 
 
 def test_held_out_sets_not_in_training_corpus() -> None:
     training = {ex.text.strip().lower() for ex in load_training_corpus()}
-    overlap = [row["text"] for name in ("tier0_indirect.jsonl", "tier0_false_friends.jsonl")
-               for row in _rows(name) if row["text"].strip().lower() in training]
+    overlap = [
+        row["text"]
+        for name in ("tier0_indirect.jsonl", "tier0_false_friends.jsonl")
+        for row in _rows(name)
+        if row["text"].strip().lower() in training
+    ]
     assert overlap == []
 
 

@@ -34,13 +34,37 @@ class RuleHit:
 
 # Chat shorthand and frequent misspellings of the words the rules look for.
 _SHORTHAND = {
-    "u": "you", "ur": "your", "r": "are", "n": "and", "acct": "account", "accnt": "account",
-    "sum1": "someone", "some1": "someone", "smb": "somebody", "lawyr": "lawyer",
-    "lawer": "lawyer", "laywer": "lawyer", "atorney": "attorney", "attorny": "attorney",
-    "atty": "attorney", "addy": "address", "adress": "address", "dont": "don't",
-    "didnt": "didn't", "im": "i'm", "ill": "i'll", "theres": "there's", "q": "que",
-    "pa": "para", "k": "que", "xq": "porque", "gonna": "going to", "wanna": "want to",
-    "recognise": "recognize", "recognised": "recognized", "authorised": "authorized",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "n": "and",
+    "acct": "account",
+    "accnt": "account",
+    "sum1": "someone",
+    "some1": "someone",
+    "smb": "somebody",
+    "lawyr": "lawyer",
+    "lawer": "lawyer",
+    "laywer": "lawyer",
+    "atorney": "attorney",
+    "attorny": "attorney",
+    "atty": "attorney",
+    "addy": "address",
+    "adress": "address",
+    "dont": "don't",
+    "didnt": "didn't",
+    "im": "i'm",
+    "ill": "i'll",
+    "theres": "there's",
+    "q": "que",
+    "pa": "para",
+    "k": "que",
+    "xq": "porque",
+    "gonna": "going to",
+    "wanna": "want to",
+    "recognise": "recognize",
+    "recognised": "recognized",
+    "authorised": "authorized",
     "unauthorised": "unauthorized",
 }
 _SHORTHAND_PATTERN = re.compile(r"\b(" + "|".join(map(re.escape, _SHORTHAND)) + r")\b")
@@ -68,7 +92,8 @@ _BANKS = (
 _MONEY = r"(?:charge|payment|transaction|purchase|money|funds|amount|order)"
 
 _CHARGEBACK = _rule(
-    "chargeback", Intent.CHARGEBACK_DISPUTE,
+    "chargeback",
+    Intent.CHARGEBACK_DISPUTE,
     r"\bcharge ?-?backs?\b",
     r"\bcontra ?cargos?\b",
     rf"\bdisput(?:e|ed|ing)\b (?:\w+ ){{0,3}}(?:the |this |that |a |my |your )?{_MONEY}",
@@ -78,9 +103,9 @@ _CHARGEBACK = _rule(
     rf"\b{_BANKS}\b(?: \w+){{0,8}} (?:dispute|reverse|reversing|reversal|claw|clawing|"
     rf"pull(?:ing)? (?:the |my )?(?:money|funds|payment|charge) back|take (?:the )?money back|"
     rf"taking (?:the )?money back|get(?:ting)? (?:my )?money back|investigat\w*|refund(?:ing)? me)",
-    rf"\b(?:revers\w*|claw\w* back|pull\w* back) (?:the |this |that |my |your )?"
-    rf"(?:charge|payment|transaction)",
-    rf"\b(?:paypal|klarna|afterpay) (?:dispute|claim|case)\b",
+    r"\b(?:revers\w*|claw\w* back|pull\w* back) (?:the |this |that |my |your )?"
+    r"(?:charge|payment|transaction)",
+    r"\b(?:paypal|klarna|afterpay) (?:dispute|claim|case)\b",
     r"\bstop(?:ped)? (?:the )?payment\b",
     r"\b(?:reclam\w+|disput\w+|descono[cz]\w+|anul\w+|revert\w+|cancel\w+ (?:en|con|desde)) "
     r"(?:\w+ ){0,3}(?:el |los |este |ese |un )?(?:cargo|cobro)s?\b(?:\s\w+){0,4}\s"
@@ -116,7 +141,8 @@ _CHARGEBACK = _rule(
 )
 
 _LEGAL = _rule(
-    "legal_threat", Intent.LEGAL_THREAT,
+    "legal_threat",
+    Intent.LEGAL_THREAT,
     r"\b(?:my|our|a|an|the) (?:lawyers?|attorneys?|solicitors?|legal (?:team|counsel|department|"
     r"representative))\b(?: \w+){0,2} (?:will|is going|are going|'ll|has been|have been|is|"
     r"are|shall) ",
@@ -138,8 +164,11 @@ _LEGAL = _rule(
     r"(?:the )?(?:authorities|regulators?|police|state|ftc|bbb|attorney|consumer|trading)",
     r"\bmi abogad[oa]\b|\b(?:un|a un|con un|contratar|contratare|consultar|llamar|hablar con|"
     r"mis|nuestros) (?:\w+ )?abogad[oa]s?\b|\babogad[oa]s? (?:se|va|van|les|los|ya)\b",
-    _near(r"\babogad[oa]s?\b", r"\b(?:carta|redact\w*|escribirles|contactarles|contactara|contactaran|en contacto)\b",
-          words=6),
+    _near(
+        r"\babogad[oa]s?\b",
+        r"\b(?:carta|redact\w*|escribirles|contactarles|contactara|contactaran|en contacto)\b",
+        words=6,
+    ),
     r"\b(?:my|our) (?:attorney|lawyer|solicitor|legal counsel)(?:'s office)?\b(?! friend)",
     r"\b(?:a|the) judge (?:can|will|decide|to decide)|\bun juez\b",
     r"\b(?:county|district|small|civil|federal|magistrates?|claims) court\b|\bin court\b|"
@@ -164,7 +193,8 @@ _LEGAL = _rule(
 )
 
 _HARASSMENT = _rule(
-    "harassment_threats", Intent.HARASSMENT_THREATS,
+    "harassment_threats",
+    Intent.HARASSMENT_THREATS,
     r"\bi know where (?:you|u|your \w+) (?:live|work|are)\b",
     r"\b(?:find|found|finding|look up|looking up) (?:out )?where (?:you|u|your \w+) (?:lives?|works?)\b",
     r"\b(?:kill|murder|hurt|beat|shoot|stab|harm|punch|smash|strangle|slap|destroy) "
@@ -227,9 +257,11 @@ _HARASSMENT = _rule(
     r"\bpieces? of (?:shit|garbage|trash)\b|\bdead meat\b|\byou'?re (?:all )?(?:dead|gonna die)\b",
     r"\b(?:going to|will|'ll) find (?:you|your \w+)\b|\bi'?m coming for (?:you|him|her|them|your)\b",
     r"\bsee what (?:i|we)(?:'ll| will)? do to (?:you|your)\b",
-    _near(r"\b(?:home|personal|private|their) address(?:es)?\b",
-          r"\b(?:post|posted|publish|leak|share|everywhere|online|go up|review sites?|public)\b",
-          words=6),
+    _near(
+        r"\b(?:home|personal|private|their) address(?:es)?\b",
+        r"\b(?:post|posted|publish|leak|share|everywhere|online|go up|review sites?|public)\b",
+        words=6,
+    ),
     r"\b(?:someone|somebody|you|people|they|your \w+)(?: \w+)?(?:'s| is| are)? (?:getting|going to get|"
     r"will get|gets) hurt\b",
     r"\bwith (?:my )?fists\b|\ba (?:golpes|trompadas|madrazos|los golpes)\b",
@@ -246,7 +278,8 @@ _HARASSMENT = _rule(
 )
 
 _FRAUD = _rule(
-    "fraud_suspected", Intent.FRAUD_SUSPECTED,
+    "fraud_suspected",
+    Intent.FRAUD_SUSPECTED,
     r"\b(?:did ?n[o']?t|didnt|never|did not|have not|haven't|havent) (?:\w+ )?(?:place|placed|make|"
     r"made|order|ordered|authori[sz]e|authori[sz]ed|buy|bought|purchase|purchased|recogni[sz]e)\b"
     r"(?: \w+){0,3} (?:this|that|these|those|the|an|any|such)? ?(?:order|purchase|charge|"
@@ -301,7 +334,9 @@ _FRAUD = _rule(
     r"transaction|payment)s?\b",
     r"\bthat (?:i|we) (?:didn'?t|did not|never|didnt) (?:place|make|authori[sz]e|order|buy)\b",
     r"\b(?:card|account|details)\b(?: \w+){0,4} (?:was|were|got|has been) used (?:to|for)\b",
-    _near(r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"),
+    _near(
+        r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"
+    ),
     r"\bnever lived at\b",
     r"\b(?:hacked|compromised|took over|broke into|got into) (?:my|our) (?:\w+ )?(?:account|login|card)\b",
     r"\baccount (?:was |got |has been )?(?:hacked|compromised|taken over)\b",

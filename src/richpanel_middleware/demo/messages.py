@@ -34,7 +34,9 @@ def load_messages(path: Path) -> list[DemoMessage]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as error:
-        raise DemoInputError(f"{path}: file not found; pass a JSONL file with one message per line") from error
+        raise DemoInputError(
+            f"{path}: file not found; pass a JSONL file with one message per line"
+        ) from error
     except UnicodeDecodeError as error:
         raise DemoInputError(f"{path}: not UTF-8 text ({error.reason})") from error
     return parse_messages(lines, source=str(path))
@@ -57,7 +59,9 @@ def parse_messages(lines: list[str], *, source: str) -> list[DemoMessage]:
         if not isinstance(text, str) or not text.strip():
             raise DemoInputError(f"{where}: `text` is required and must be a non-empty string")
         if len(text) > MAX_TEXT_CHARS:
-            raise DemoInputError(f"{where}: `text` has {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+            raise DemoInputError(
+                f"{where}: `text` has {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
+            )
         channel = row.get("channel") or "email"
         if channel not in channels:
             raise DemoInputError(
@@ -65,12 +69,14 @@ def parse_messages(lines: list[str], *, source: str) -> list[DemoMessage]:
             )
         raw_id = row.get("id")
         language = row.get("language")
-        messages.append(DemoMessage(
-            input_id=None if raw_id is None else str(raw_id),
-            text=text,
-            channel=channel,
-            language=language if isinstance(language, str) else None,
-        ))
+        messages.append(
+            DemoMessage(
+                input_id=None if raw_id is None else str(raw_id),
+                text=text,
+                channel=channel,
+                language=language if isinstance(language, str) else None,
+            )
+        )
     if not messages:
         raise DemoInputError(f"{source}: no messages found")
     return messages

@@ -46,7 +46,9 @@ def run_demo(messages: list[DemoMessage], options: DemoOptions, console: Console
         return _run(messages, options, console, data_dir)
 
 
-def _run(messages: list[DemoMessage], options: DemoOptions, console: Console, data_dir: Path) -> dict[str, Any]:
+def _run(
+    messages: list[DemoMessage], options: DemoOptions, console: Console, data_dir: Path
+) -> dict[str, Any]:
     api_key = secrets.token_urlsafe(24)
     webhook_token = secrets.token_urlsafe(24)
     sandbox_app, _ = create_richpanel_sandbox(
@@ -64,13 +66,21 @@ def _run(messages: list[DemoMessage], options: DemoOptions, console: Console, da
         console.print("[dim]Preparing the local classifier (trained once, then cached)...[/dim]")
         stack = build_stack(settings)
         runner = attach_worker(stack, model_cache_dir=options.model_cache_dir)
-        app = create_app(stack.ingress(), readiness_check=stack.readiness_check,
-                         registry=stack.metrics.registry)
+        app = create_app(
+            stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
+        )
         try:
-            with ServerThread(app) as ingress, httpx.Client(base_url=sandbox.base_url, timeout=30) as admin:
-                admin.post("/_sandbox/config", json={
-                    "webhook_url": f"{ingress.base_url}/webhook", "webhook_token": webhook_token,
-                }).raise_for_status()
+            with (
+                ServerThread(app) as ingress,
+                httpx.Client(base_url=sandbox.base_url, timeout=30) as admin,
+            ):
+                admin.post(
+                    "/_sandbox/config",
+                    json={
+                        "webhook_url": f"{ingress.base_url}/webhook",
+                        "webhook_token": webhook_token,
+                    },
+                ).raise_for_status()
                 runner.start()
                 started = time.perf_counter()
                 created = _create_and_wait(messages, admin, stack, options, console)
@@ -83,18 +93,31 @@ def _run(messages: list[DemoMessage], options: DemoOptions, console: Console, da
 
 
 def _create_and_wait(
-    messages: list[DemoMessage], admin: httpx.Client, stack: Any, options: DemoOptions,
+    messages: list[DemoMessage],
+    admin: httpx.Client,
+    stack: Any,
+    options: DemoOptions,
     console: Console,
 ) -> list[dict[str, Any]]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         sending = progress.add_task("webhooks fired ", total=len(messages))
         processing = progress.add_task("events processed", total=len(messages))
 
         def create(message: DemoMessage) -> dict[str, Any]:
-            response = admin.post("/_sandbox/conversations", json={
-                "channel": message.channel, "text": message.text, "fire_webhook": True,
-            })
+            response = admin.post(
+                "/_sandbox/conversations",
+                json={
+                    "channel": message.channel,
+                    "text": message.text,
+                    "fire_webhook": True,
+                },
+            )
             response.raise_for_status()
             progress.advance(sending)
             return dict(response.json())
@@ -111,13 +134,18 @@ def _create_and_wait(
             if stats.pending == 0 and stats.in_flight == 0 and stack.runner.busy == 0:
                 break
             time.sleep(0.1)
-        progress.update(processing, completed=min(sum(stack.decisions.count_by_outcome().values()),
-                                                  len(messages)))
+        progress.update(
+            processing,
+            completed=min(sum(stack.decisions.count_by_outcome().values()), len(messages)),
+        )
     return created
 
 
 def _report(
-    messages: list[DemoMessage], created: list[dict[str, Any]], admin: httpx.Client, stack: Any,
+    messages: list[DemoMessage],
+    created: list[dict[str, Any]],
+    admin: httpx.Client,
+    stack: Any,
     duration_s: float,
 ) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
@@ -132,22 +160,24 @@ def _report(
             processed += 1
         elif outcome == "failed":
             failed += 1
-        rows.append({
-            "input_id": message.input_id,
-            "conversation_id": ticket_id,
-            "primary_intent": plan.get("primary_intent"),
-            "secondary_intents": plan.get("secondary_intents", []),
-            "destination_team": plan.get("destination_team"),
-            "tier": plan.get("tier"),
-            "action": plan.get("action"),
-            "template_id": plan.get("template_id"),
-            "routing_confidence": plan.get("routing_confidence"),
-            "tags": summary.get("tags", []),
-            "replies": summary.get("replies", 0),
-            "closed": summary.get("closed", False),
-            "outcome": outcome,
-            "webhook_status": conversation.get("webhook_status"),
-        })
+        rows.append(
+            {
+                "input_id": message.input_id,
+                "conversation_id": ticket_id,
+                "primary_intent": plan.get("primary_intent"),
+                "secondary_intents": plan.get("secondary_intents", []),
+                "destination_team": plan.get("destination_team"),
+                "tier": plan.get("tier"),
+                "action": plan.get("action"),
+                "template_id": plan.get("template_id"),
+                "routing_confidence": plan.get("routing_confidence"),
+                "tags": summary.get("tags", []),
+                "replies": summary.get("replies", 0),
+                "closed": summary.get("closed", False),
+                "outcome": outcome,
+                "webhook_status": conversation.get("webhook_status"),
+            }
+        )
     return {
         "messages": len(messages),
         "processed": processed,

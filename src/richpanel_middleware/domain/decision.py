@@ -131,9 +131,26 @@ class Tier2Verdict(_Strict):
 # Keywords an OpenAI strict schema accepts; anything else in an exported schema is a bug.
 STRICT_ALLOWED_KEYWORDS = frozenset(
     {
-        "type", "properties", "required", "additionalProperties", "items", "enum", "const",
-        "description", "title", "anyOf", "$ref", "$defs", "minimum", "maximum",
-        "minItems", "maxItems", "minLength", "maxLength", "pattern", "format",
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "enum",
+        "const",
+        "description",
+        "title",
+        "anyOf",
+        "$ref",
+        "$defs",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
     }
 )
 
@@ -182,7 +199,9 @@ def strict_schema_violations(schema: Any, path: str = "$") -> list[str]:
     """List every place where a schema breaks the strict structured-output rules."""
     problems: list[str] = []
     if isinstance(schema, dict):
-        is_schema_node = "type" in schema or "anyOf" in schema or "$ref" in schema or "enum" in schema
+        is_schema_node = (
+            "type" in schema or "anyOf" in schema or "$ref" in schema or "enum" in schema
+        )
         if is_schema_node:
             for key in schema:
                 if key not in STRICT_ALLOWED_KEYWORDS:

@@ -24,7 +24,7 @@ class InboundEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_version: Literal["mw_event_v1"] = EVENT_SCHEMA_VERSION
+    schema_version: Literal["mw_event_v1"] = "mw_event_v1"
     event_key: str = Field(min_length=1, description="dedup key; also the idempotency key")
     conversation_id: str = Field(min_length=1, max_length=512)
     message_id: str | None = Field(default=None, max_length=512)

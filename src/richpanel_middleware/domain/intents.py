@@ -74,7 +74,9 @@ RETURNS_ADMIN = "Returns Admin"
 LEADERSHIP = "Leadership Team"
 
 _SPECS = (
-    IntentSpec(Intent.CHARGEBACK_DISPUTE, Priority.P0, "Chargebacks / Disputes Team", Tier.ESCALATION, 4),
+    IntentSpec(
+        Intent.CHARGEBACK_DISPUTE, Priority.P0, "Chargebacks / Disputes Team", Tier.ESCALATION, 4
+    ),
     IntentSpec(Intent.LEGAL_THREAT, Priority.P0, LEADERSHIP, Tier.ESCALATION, 3),
     IntentSpec(Intent.HARASSMENT_THREATS, Priority.P0, LEADERSHIP, Tier.ESCALATION, 2),
     IntentSpec(Intent.FRAUD_SUSPECTED, Priority.P0, LEADERSHIP, Tier.ESCALATION, 1),
@@ -91,13 +93,21 @@ _SPECS = (
     IntentSpec(Intent.REFUND_REQUEST, Priority.P3, RETURNS_ADMIN, Tier.SAFE_ASSIST, 1),
     IntentSpec(Intent.ORDER_STATUS_TRACKING, Priority.P4, EMAIL_SUPPORT, Tier.VERIFIED, 1),
     IntentSpec(Intent.SHIPPING_DELAY_NOT_SHIPPED, Priority.P4, EMAIL_SUPPORT, Tier.VERIFIED, 2),
-    IntentSpec(Intent.TECHNICAL_SUPPORT, Priority.P5, "Technical Support Team", Tier.SAFE_ASSIST, 1),
-    IntentSpec(Intent.PHONE_SUPPORT_REQUEST, Priority.P5, "Phone Support Team", Tier.SAFE_ASSIST, 2),
+    IntentSpec(
+        Intent.TECHNICAL_SUPPORT, Priority.P5, "Technical Support Team", Tier.SAFE_ASSIST, 1
+    ),
+    IntentSpec(
+        Intent.PHONE_SUPPORT_REQUEST, Priority.P5, "Phone Support Team", Tier.SAFE_ASSIST, 2
+    ),
     IntentSpec(Intent.TIKTOK_SUPPORT_REQUEST, Priority.P5, "TikTok Support", Tier.SAFE_ASSIST, 4),
-    IntentSpec(Intent.SOCIAL_MEDIA_SUPPORT_REQUEST, Priority.P5, "Social Media Team", Tier.SAFE_ASSIST, 3),
+    IntentSpec(
+        Intent.SOCIAL_MEDIA_SUPPORT_REQUEST, Priority.P5, "Social Media Team", Tier.SAFE_ASSIST, 3
+    ),
     IntentSpec(Intent.PROMO_DISCOUNT_ISSUE, Priority.P6, "Sales Team", Tier.SAFE_ASSIST, 3),
     IntentSpec(Intent.PRE_PURCHASE_QUESTION, Priority.P6, "Sales Team", Tier.SAFE_ASSIST, 1),
-    IntentSpec(Intent.INFLUENCER_MARKETING_INQUIRY, Priority.P6, "Social Media Team", Tier.SAFE_ASSIST, 2),
+    IntentSpec(
+        Intent.INFLUENCER_MARKETING_INQUIRY, Priority.P6, "Social Media Team", Tier.SAFE_ASSIST, 2
+    ),
     IntentSpec(Intent.UNKNOWN_OTHER, Priority.P7, EMAIL_SUPPORT, Tier.SAFE_ASSIST, 0),
 )
 

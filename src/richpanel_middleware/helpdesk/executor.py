@@ -55,41 +55,66 @@ class ActionExecutor:
         self._bot_author_id = bot_author_id
         self._lease_s = lease_s
 
-    def execute(self, plan: ActionPlan, *, event_key: str, conversation_id: str) -> list[ActionResult]:
+    def execute(
+        self, plan: ActionPlan, *, event_key: str, conversation_id: str
+    ) -> list[ActionResult]:
         reply_tags = [t for t in plan.tags if t in _REPLY_TAGS or t.startswith("mw-template-")]
         routing_tags = [t for t in plan.tags if t not in reply_tags]
         results: list[ActionResult] = []
 
-        results.append(self._run(event_key, "add_tags", repeatable=True,
-                                 action=lambda: self._helpdesk.add_tags(conversation_id, routing_tags)))
+        results.append(
+            self._run(
+                event_key,
+                "add_tags",
+                repeatable=True,
+                action=lambda: self._helpdesk.add_tags(conversation_id, routing_tags),
+            )
+        )
         if plan.assignee_id:
             assignee = plan.assignee_id
-            results.append(self._run(
-                event_key, "assign", repeatable=True,
-                action=lambda: self._helpdesk.assign(conversation_id, assignee_id=assignee),
-            ))
+            results.append(
+                self._run(
+                    event_key,
+                    "assign",
+                    repeatable=True,
+                    action=lambda: self._helpdesk.assign(conversation_id, assignee_id=assignee),
+                )
+            )
         if plan.reply is not None:
             body = plan.reply.body
-            results.append(self._run(
-                event_key, "send_message",
-                action=lambda: self._helpdesk.send_message(
-                    conversation_id, body=body, author_id=self._bot_author_id
-                ),
-            ))
+            results.append(
+                self._run(
+                    event_key,
+                    "send_message",
+                    action=lambda: self._helpdesk.send_message(
+                        conversation_id, body=body, author_id=self._bot_author_id
+                    ),
+                )
+            )
             if reply_tags:
-                results.append(self._run(
-                    event_key, "add_reply_tags", repeatable=True,
-                    action=lambda: self._helpdesk.add_tags(conversation_id, reply_tags),
-                ))
+                results.append(
+                    self._run(
+                        event_key,
+                        "add_reply_tags",
+                        repeatable=True,
+                        action=lambda: self._helpdesk.add_tags(conversation_id, reply_tags),
+                    )
+                )
         if plan.close:
-            results.append(self._run(event_key, "close",
-                                     action=lambda: self._helpdesk.close_ticket(conversation_id)))
+            results.append(
+                self._run(
+                    event_key, "close", action=lambda: self._helpdesk.close_ticket(conversation_id)
+                )
+            )
         if plan.internal_note:
             note = plan.internal_note
-            results.append(self._run(
-                event_key, "internal_note",
-                action=lambda: self._helpdesk.add_internal_note(conversation_id, body=note),
-            ))
+            results.append(
+                self._run(
+                    event_key,
+                    "internal_note",
+                    action=lambda: self._helpdesk.add_internal_note(conversation_id, body=note),
+                )
+            )
 
         self._verify(plan, conversation_id, routing_tags)
         return results

@@ -17,12 +17,16 @@ class PrometheusMetrics:
         self._histograms: dict[str, Histogram] = {}
         self._lock = threading.Lock()
 
-    def increment(self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0) -> None:
+    def increment(
+        self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0
+    ) -> None:
         labels = dict(labels or {})
         with self._lock:
             counter = self._counters.get(name)
             if counter is None:
-                counter = Counter(name, name.replace("_", " "), sorted(labels), registry=self.registry)
+                counter = Counter(
+                    name, name.replace("_", " "), sorted(labels), registry=self.registry
+                )
                 self._counters[name] = counter
         (counter.labels(**labels) if labels else counter).inc(value)
 
@@ -31,6 +35,8 @@ class PrometheusMetrics:
         with self._lock:
             histogram = self._histograms.get(name)
             if histogram is None:
-                histogram = Histogram(name, name.replace("_", " "), sorted(labels), registry=self.registry)
+                histogram = Histogram(
+                    name, name.replace("_", " "), sorted(labels), registry=self.registry
+                )
                 self._histograms[name] = histogram
         (histogram.labels(**labels) if labels else histogram).observe(value)

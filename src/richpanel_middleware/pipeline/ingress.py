@@ -133,7 +133,9 @@ class IngressService:
             matched |= hmac.compare_digest(candidate, token)
         return matched and bool(candidate)
 
-    def handle(self, *, token: str | None, raw_body: bytes, correlation_id: str | None = None) -> IngressResult:
+    def handle(
+        self, *, token: str | None, raw_body: bytes, correlation_id: str | None = None
+    ) -> IngressResult:
         if not self.authenticate(token):
             return IngressResult(401, {"error": "unauthorized"})
         if len(raw_body) > self.max_body_bytes:
@@ -166,17 +168,27 @@ class IngressService:
                 group_id=event.conversation_id, dedup_key=key, body=event.model_dump_json()
             )
         except Exception:
-            _logger.exception("enqueue failed", extra={"event": "enqueue_failed",
-                                                       "conversation_ref": reference(event.conversation_id)})
+            _logger.exception(
+                "enqueue failed",
+                extra={
+                    "event": "enqueue_failed",
+                    "conversation_ref": reference(event.conversation_id),
+                },
+            )
             return IngressResult(503, {"error": "event could not be stored; retry the delivery"})
         _logger.info(
             "webhook accepted",
-            extra={"event": "webhook_accepted", "outcome": outcome.value,
-                   "conversation_ref": reference(event.conversation_id), "event_key": key[:16]},
+            extra={
+                "event": "webhook_accepted",
+                "outcome": outcome.value,
+                "conversation_ref": reference(event.conversation_id),
+                "event_key": key[:16],
+            },
         )
         status = "duplicate" if outcome is EnqueueOutcome.DUPLICATE else "accepted"
-        return IngressResult(202 if outcome is EnqueueOutcome.ENQUEUED else 200,
-                             {"status": status, "event_key": key})
+        return IngressResult(
+            202 if outcome is EnqueueOutcome.ENQUEUED else 200, {"status": status, "event_key": key}
+        )
 
 
 def too_large(limit: int) -> IngressResult:

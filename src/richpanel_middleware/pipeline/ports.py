@@ -95,7 +95,9 @@ class ConversationStore(Protocol):
 
 
 class DecisionLog(Protocol):
-    def record(self, *, event_key: str, conversation_id: str, record: Mapping[str, object]) -> None: ...
+    def record(
+        self, *, event_key: str, conversation_id: str, record: Mapping[str, object]
+    ) -> None: ...
 
 
 class Helpdesk(Protocol):
@@ -133,6 +135,10 @@ class Clock(Protocol):
 
 
 class Metrics(Protocol):
-    def increment(self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0) -> None: ...
+    def increment(
+        self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0
+    ) -> None: ...
 
-    def observe(self, name: str, value: float, *, labels: Mapping[str, str] | None = None) -> None: ...
+    def observe(
+        self, name: str, value: float, *, labels: Mapping[str, str] | None = None
+    ) -> None: ...

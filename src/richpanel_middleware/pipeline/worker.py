@@ -52,7 +52,12 @@ from richpanel_middleware.pipeline.ports import (
     QueueMessage,
 )
 from richpanel_middleware.policy.config import Guards
-from richpanel_middleware.policy.engine import POLICY_VERSION, PolicyConfig, PolicyContext, plan_actions
+from richpanel_middleware.policy.engine import (
+    POLICY_VERSION,
+    PolicyConfig,
+    PolicyContext,
+    plan_actions,
+)
 from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
 from richpanel_middleware.policy.plan import ActionPlan
 
@@ -108,7 +113,9 @@ class Worker:
         self._options = options
         self._metrics = metrics
         self._executor = ActionExecutor(
-            helpdesk=helpdesk, idempotency=action_keys, bot_author_id=options.bot_author_id,
+            helpdesk=helpdesk,
+            idempotency=action_keys,
+            bot_author_id=options.bot_author_id,
             lease_s=options.visibility_timeout_s,
         )
 
@@ -117,8 +124,10 @@ class Worker:
         try:
             event = InboundEvent.model_validate_json(message.body)
         except ValidationError:
-            _logger.error("queue message is not a valid event; dead-lettering",
-                          extra={"event": "invalid_event_body", "queue_message_id": message.message_id})
+            _logger.error(
+                "queue message is not a valid event; dead-lettering",
+                extra={"event": "invalid_event_body", "queue_message_id": message.message_id},
+            )
             self._queue.dead_letter(message.receipt, reason="invalid_event_body")
             return self._count(EventOutcome.FAILED)
         with correlation(event.correlation_id):
@@ -128,8 +137,10 @@ class Worker:
         conversation_ref = reference(event.conversation_id)
         claim = self._event_keys.claim(event.event_key, lease_s=self._options.visibility_timeout_s)
         if claim is ClaimOutcome.COMPLETED:
-            _logger.info("event already completed", extra={"event": "event_duplicate",
-                                                           "conversation_ref": conversation_ref})
+            _logger.info(
+                "event already completed",
+                extra={"event": "event_duplicate", "conversation_ref": conversation_ref},
+            )
             self._queue.delete(message.receipt)
             return EventOutcome.DUPLICATE
         if claim is ClaimOutcome.IN_PROGRESS:
@@ -143,9 +154,13 @@ class Worker:
             delay = self._retry_delay(message.receive_count)
             _logger.warning(
                 "event failed, will retry",
-                extra={"event": "event_retry", "conversation_ref": conversation_ref,
-                       "error_type": type(error).__name__, "receive_count": message.receive_count,
-                       "retry_in_s": round(delay, 2)},
+                extra={
+                    "event": "event_retry",
+                    "conversation_ref": conversation_ref,
+                    "error_type": type(error).__name__,
+                    "receive_count": message.receive_count,
+                    "retry_in_s": round(delay, 2),
+                },
             )
             self._event_keys.release(event.event_key)
             self._queue.release(message.receipt, delay_s=delay)
@@ -153,35 +168,51 @@ class Worker:
         except PermanentError as error:
             _logger.error(
                 "event failed permanently; dead-lettering",
-                extra={"event": "event_failed", "conversation_ref": conversation_ref,
-                       "error_type": type(error).__name__},
+                extra={
+                    "event": "event_failed",
+                    "conversation_ref": conversation_ref,
+                    "error_type": type(error).__name__,
+                },
             )
             self._decisions.record(
-                event_key=event.event_key, conversation_id=event.conversation_id,
-                record={"outcome": EventOutcome.FAILED.value, "error_type": type(error).__name__,
-                        "correlation_id": event.correlation_id},
+                event_key=event.event_key,
+                conversation_id=event.conversation_id,
+                record={
+                    "outcome": EventOutcome.FAILED.value,
+                    "error_type": type(error).__name__,
+                    "correlation_id": event.correlation_id,
+                },
             )
             self._event_keys.complete(event.event_key, result=EventOutcome.FAILED.value)
             self._queue.dead_letter(message.receipt, reason=type(error).__name__)
             return EventOutcome.FAILED
         except Exception:
             delay = self._retry_delay(message.receive_count)
-            _logger.exception("unexpected error; the event will be retried",
-                              extra={"event": "event_error", "conversation_ref": conversation_ref})
+            _logger.exception(
+                "unexpected error; the event will be retried",
+                extra={"event": "event_error", "conversation_ref": conversation_ref},
+            )
             self._event_keys.release(event.event_key)
             self._queue.release(message.receipt, delay_s=delay)
             return EventOutcome.RETRY
 
         record["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
-        self._decisions.record(event_key=event.event_key, conversation_id=event.conversation_id,
-                               record=record)
+        self._decisions.record(
+            event_key=event.event_key, conversation_id=event.conversation_id, record=record
+        )
         self._event_keys.complete(event.event_key, result=str(record["outcome"]))
         self._queue.delete(message.receipt)
-        _logger.info("event processed", extra={
-            "event": "event_processed", "conversation_ref": conversation_ref,
-            "outcome": record["outcome"], "primary_intent": record.get("plan", {}).get("primary_intent"),
-            "action": record.get("plan", {}).get("action"), "latency_ms": record["latency_ms"],
-        })
+        _logger.info(
+            "event processed",
+            extra={
+                "event": "event_processed",
+                "conversation_ref": conversation_ref,
+                "outcome": record["outcome"],
+                "primary_intent": record.get("plan", {}).get("primary_intent"),
+                "action": record.get("plan", {}).get("action"),
+                "latency_ms": record["latency_ms"],
+            },
+        )
         return EventOutcome(record["outcome"])
 
     def _process(self, event: InboundEvent) -> dict[str, Any]:
@@ -190,8 +221,12 @@ class Worker:
         state = self._conversations.get(event.conversation_id)
         now = self._clock.now()
         verdict = evaluate_loop_guard(
-            ticket, event_message_id=event.message_id, state=state,
-            bot_author_id=self._options.bot_author_id, guards=self._guards, now=now,
+            ticket,
+            event_message_id=event.message_id,
+            state=state,
+            bot_author_id=self._options.bot_author_id,
+            guards=self._guards,
+            now=now,
         )
         record: dict[str, Any] = {
             "event_key": event.event_key,
@@ -203,10 +238,15 @@ class Worker:
         }
         if verdict.message is None:
             assert verdict.skip_reason is not None
-            _logger.info("event skipped", extra={"event": "event_skipped",
-                                                 "reason": verdict.skip_reason.value})
-            return {**record, "outcome": EventOutcome.SKIPPED.value,
-                    "skip_reason": verdict.skip_reason.value}
+            _logger.info(
+                "event skipped",
+                extra={"event": "event_skipped", "reason": verdict.skip_reason.value},
+            )
+            return {
+                **record,
+                "outcome": EventOutcome.SKIPPED.value,
+                "skip_reason": verdict.skip_reason.value,
+            }
 
         channel = event.channel or ticket.channel
         text = strip_quoted_history(verdict.message.plain_body)
@@ -224,8 +264,9 @@ class Worker:
 
         actions: list[dict[str, str]] = []
         if not flags.shadow_mode:
-            results = self._executor.execute(plan, event_key=event.event_key,
-                                             conversation_id=event.conversation_id)
+            results = self._executor.execute(
+                plan, event_key=event.event_key, conversation_id=event.conversation_id
+            )
             actions = [{"kind": r.kind, "status": r.status.value} for r in results]
             self._remember(event.conversation_id, state, verdict.message.comment_id, plan, now)
 
@@ -249,21 +290,30 @@ class Worker:
         try:
             return self._classifier.classify(text, channel=channel), False
         except Exception:
-            _logger.exception("classifier failed; routing to manual triage",
-                              extra={"event": "model_failure"})
+            _logger.exception(
+                "classifier failed; routing to manual triage", extra={"event": "model_failure"}
+            )
             return fail_closed_classification(text), True
 
     def _remember(
-        self, conversation_id: str, state: ConversationState | None, message_id: str,
-        plan: ActionPlan, now: datetime,
+        self,
+        conversation_id: str,
+        state: ConversationState | None,
+        message_id: str,
+        plan: ActionPlan,
+        now: datetime,
     ) -> None:
         if plan.reply is None and not plan.close:
             return
         current = state or ConversationState(conversation_id=conversation_id)
         updated = ConversationState(
             conversation_id=conversation_id,
-            auto_reply_times=(*current.auto_reply_times, now) if plan.reply else current.auto_reply_times,
-            replied_message_ids=tuple(dict.fromkeys((*current.replied_message_ids, message_id)))[-50:],
+            auto_reply_times=(*current.auto_reply_times, now)
+            if plan.reply
+            else current.auto_reply_times,
+            replied_message_ids=tuple(dict.fromkeys((*current.replied_message_ids, message_id)))[
+                -50:
+            ],
             auto_closed_at=now if plan.close else current.auto_closed_at,
         )
         ttl_s = self._guards.conversation_state_ttl_days * 24 * 3600
@@ -288,8 +338,13 @@ def fail_closed_classification(text: str) -> Classification:
         primary_intent=Intent.UNKNOWN_OTHER,
         secondary_intents=[],
         routing=Routing(destination_team="", confidence=0.0, needs_manual_triage=True, tags=[]),
-        automation=Automation(tier=TierName.TIER_1_SAFE_ASSIST, action=ReplyAction.ROUTE_ONLY,
-                              template_id=None, confidence=0.0, requires_deterministic_match=False),
+        automation=Automation(
+            tier=TierName.TIER_1_SAFE_ASSIST,
+            action=ReplyAction.ROUTE_ONLY,
+            template_id=None,
+            confidence=0.0,
+            requires_deterministic_match=False,
+        ),
         risk=Risk(flags=[], force_human=True),
         clarifying_questions=[],
         notes_for_agent="classifier failed",

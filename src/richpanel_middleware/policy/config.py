@@ -41,7 +41,9 @@ class RoutingMap(_Config):
     def _check_complete(self) -> Self:
         missing = [intent.value for intent in Intent if intent not in self.intents]
         if missing:
-            raise ValueError(f"intents: no route for {', '.join(missing)}; add one entry per intent")
+            raise ValueError(
+                f"intents: no route for {', '.join(missing)}; add one entry per intent"
+            )
         names = self.team_names
         for key in ("triage_team", "fallback_team"):
             team = getattr(self, key)
@@ -49,7 +51,9 @@ class RoutingMap(_Config):
                 raise ValueError(f"{key}: team {team!r} is not listed under teams")
         for channel, team in self.channel_teams.items():
             if team not in names:
-                raise ValueError(f"channel_teams.{channel}: team {team!r} is not listed under teams")
+                raise ValueError(
+                    f"channel_teams.{channel}: team {team!r} is not listed under teams"
+                )
         return self
 
     @property

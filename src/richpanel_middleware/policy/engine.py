@@ -105,7 +105,9 @@ def plan_actions(
     )
 
 
-def routing_confidence(selection: IntentSelection, word_count: int, thresholds: Thresholds) -> float:
+def routing_confidence(
+    selection: IntentSelection, word_count: int, thresholds: Thresholds
+) -> float:
     """Apply the penalties to the classifier's top score."""
     penalties = thresholds.penalties
     confidence = selection.top_score
@@ -143,9 +145,10 @@ def _route(
         team, to_triage = routing.triage_team, True
         extra.append(tags.NEEDS_MANUAL_TRIAGE)
 
-    if not selection.tier0_signal and not to_triage and context.channel in routing.channel_teams:
-        if selection.primary in routing.generic_intents:
-            team = routing.channel_teams[context.channel]
+    channel_team = routing.channel_teams.get(context.channel or "")
+    generic = selection.primary in routing.generic_intents
+    if channel_team and generic and not selection.tier0_signal and not to_triage:
+        team = channel_team
     if classification.decision.routing.needs_manual_triage and not selection.tier0_signal:
         team, to_triage = routing.triage_team, True
         extra.append(tags.NEEDS_MANUAL_TRIAGE)
@@ -167,7 +170,9 @@ def _tier_and_template(
 
     proposed = classification.decision.automation.tier
     if proposed is TierName.TIER_3_AUTO_ACTION:
-        gates.append(Gate("tier3_disabled", False, "auto-actions do not exist; downgraded to Tier 1"))
+        gates.append(
+            Gate("tier3_disabled", False, "auto-actions do not exist; downgraded to Tier 1")
+        )
     if selection.primary in ORDER_STATUS_INTENTS:
         # No verified order lookup exists in this runtime, so Tier 2 is never reachable here.
         gates.append(Gate("tier2_order_match", False, "no verified order lookup available"))
@@ -188,30 +193,53 @@ def _reply(
 ) -> RenderedReply | None:
     flags = context.flags
     checks = [
-        Gate("template_mapped", template_id is not None, "" if template_id else "intent has no template"),
-        Gate("automation_enabled", flags.automation_enabled and not flags.safe_mode,
-             "" if flags.automation_enabled and not flags.safe_mode else "automation off or safe mode"),
-        Gate("channel_allowed", context.channel in flags.automation_channels,
-             f"channel {context.channel or 'unknown'} is route-only"),
-        Gate("loop_guard", context.guard.reply_allowed,
-             ",".join(block.value for block in context.guard.reply_blocks)),
+        Gate(
+            "template_mapped",
+            template_id is not None,
+            "" if template_id else "intent has no template",
+        ),
+        Gate(
+            "automation_enabled",
+            flags.automation_enabled and not flags.safe_mode,
+            ""
+            if flags.automation_enabled and not flags.safe_mode
+            else "automation off or safe mode",
+        ),
+        Gate(
+            "channel_allowed",
+            context.channel in flags.automation_channels,
+            f"channel {context.channel or 'unknown'} is route-only",
+        ),
+        Gate(
+            "loop_guard",
+            context.guard.reply_allowed,
+            ",".join(block.value for block in context.guard.reply_blocks),
+        ),
     ]
     if tier is not Tier.ESCALATION:
         minimum = config.thresholds.tier1_min_for(selection.primary)
         checks += [
             Gate("not_triage", not route.to_triage, "routed to manual triage"),
-            Gate("tier1_confidence", route.confidence >= minimum,
-                 f"{route.confidence:.2f} vs minimum {minimum:.2f}"),
+            Gate(
+                "tier1_confidence",
+                route.confidence >= minimum,
+                f"{route.confidence:.2f} vs minimum {minimum:.2f}",
+            ),
             Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
-            Gate("model_allows_reply", not classification.decision.risk.force_human,
-                 "classifier asked for a human"),
+            Gate(
+                "model_allows_reply",
+                not classification.decision.risk.force_human,
+                "classifier asked for a human",
+            ),
         ]
     gates.extend(Gate(g.name, g.passed, "" if g.passed else g.reason) for g in checks)
     if template_id is None or not all(gate.passed for gate in checks):
         return None
 
     rendered = render_template(
-        config.catalog, config.brand, template_id,
+        config.catalog,
+        config.brand,
+        template_id,
         language=classification.decision.language,
         channel=context.channel,
         enabled_override=flags.template_enabled.get(template_id),

@@ -50,14 +50,14 @@ def present_intents(classification: Classification, *, secondary_min: float) -> 
         for intent in decision.secondary_intents:
             add(intent, decision.routing.confidence * 0.5)
     for intent in decision.secondary_intents:
-        if scores.get(intent, 0.0) >= secondary_min:
+        if scores.get(intent, 0.0) >= secondary_min and intent not in TIER0_INTENTS:
             add(intent, scores[intent])
     for hit in classification.tier0_hits:
         add(hit.intent, RULE_HIT_SCORE)
     for flag in decision.risk.flags:
-        intent = RISK_FLAG_INTENTS.get(flag)
-        if intent is not None:
-            add(intent, max(scores.get(intent, 0.0), decision.routing.confidence))
+        flagged = RISK_FLAG_INTENTS.get(flag)
+        if flagged is not None:
+            add(flagged, max(scores.get(flagged, 0.0), decision.routing.confidence))
     return present
 
 
@@ -72,8 +72,10 @@ def select_intents(classification: Classification, *, secondary_min: float) -> I
         sorted((i for i in present if i is not primary), key=lambda i: _rank(i, present))
     )[:MAX_SECONDARY_INTENTS]
     model_scores = sorted(
-        (classification.scores or {classification.decision.primary_intent:
-                                   classification.decision.routing.confidence}).values(),
+        (
+            classification.scores
+            or {classification.decision.primary_intent: classification.decision.routing.confidence}
+        ).values(),
         reverse=True,
     )
     return IntentSelection(

@@ -416,10 +416,8 @@ class _RichpanelApi:
             raise _HttpError(400, "every tag name must be a non-empty string")
         ticket_id = self._existing_ticket_id(context)
 
-        if add:
-            changed = self._state.add_tags(ticket_id, names)
-        else:
-            changed = self._state.remove_tags(ticket_id, names)
+        change = self._state.add_tags if add else self._state.remove_tags
+        changed = change(ticket_id, names)
         reason = None if changed else "the ticket already had these tags"
         if not add and not changed:
             reason = "the ticket had none of these tags"
@@ -537,7 +535,8 @@ class _SandboxAdmin:
                 raise _HttpError(400, "fail_next.status must be an integer from 400 to 599")
             retry_after_s = rule.get("retry_after_s")
             if retry_after_s is not None and (
-                isinstance(retry_after_s, bool) or not isinstance(retry_after_s, int)
+                isinstance(retry_after_s, bool)
+                or not isinstance(retry_after_s, int)
                 or retry_after_s < 0
             ):
                 raise _HttpError(400, "fail_next.retry_after_s must be a whole number of seconds")
@@ -690,8 +689,9 @@ class _SandboxAdmin:
             raise _HttpError(400, "fire_webhook must be a boolean")
         if fire and self._state.config().webhook_url is None:
             raise _HttpError(
-                400, "fire_webhook is true but no webhook_url is configured. "
-                "Set it with POST /_sandbox/config."
+                400,
+                "fire_webhook is true but no webhook_url is configured. "
+                "Set it with POST /_sandbox/config.",
             )
         return fire
 

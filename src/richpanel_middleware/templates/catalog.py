@@ -18,8 +18,14 @@ from richpanel_middleware.domain.intents import Tier
 # Variables a template may use. Brand constants come from brand.yaml; `first_name`
 # comes from the Richpanel customer profile. Customer message text is never a variable.
 BRAND_VARIABLES = frozenset(
-    {"brand_name", "support_signature", "help_center_url", "returns_policy_url",
-     "shipping_policy_url", "support_hours"}
+    {
+        "brand_name",
+        "support_signature",
+        "help_center_url",
+        "returns_policy_url",
+        "shipping_policy_url",
+        "support_hours",
+    }
 )
 PROFILE_VARIABLES = frozenset({"first_name"})
 KNOWN_VARIABLES = BRAND_VARIABLES | PROFILE_VARIABLES
@@ -94,7 +100,9 @@ class TemplateEntry(_Catalog):
                 f"{self.template_id}: auto_close is only allowed on Tier 2 templates, "
                 f"this one is Tier {self.tier}"
             )
-        if "default" not in {variant for variants in self.copy_text.values() for variant in variants}:
+        if "default" not in {
+            variant for variants in self.copy_text.values() for variant in variants
+        }:
             raise ValueError(f"{self.template_id}: copy needs a `default` (e-mail) variant")
         environment = template_environment()
         for language, variants in self.copy_text.items():
@@ -103,7 +111,9 @@ class TemplateEntry(_Catalog):
                 try:
                     parsed = environment.parse(body)
                 except TemplateSyntaxError as error:
-                    raise ValueError(f"{where}: invalid template syntax: {error.message}") from error
+                    raise ValueError(
+                        f"{where}: invalid template syntax: {error.message}"
+                    ) from error
                 used = meta.find_undeclared_variables(parsed)
                 undeclared = used - declared
                 if undeclared:

@@ -21,11 +21,10 @@ from richpanel_middleware.templates.catalog import (
 )
 
 
-
 class _TestableStrictUndefined(StrictUndefined):
     """Undefined that may be tested (`{% if first_name %}` is false) but never printed."""
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]
         return False
 
 

@@ -48,7 +48,9 @@ def create_app(
             content_type = request.headers.get("content-type", "")
             if content_type and "json" not in content_type.lower():
                 return JSONResponse(
-                    {"error": f"content type {content_type!r} is not supported; send application/json"},
+                    {
+                        "error": f"content type {content_type!r} is not supported; send application/json"
+                    },
                     status_code=415,
                 )
             try:
@@ -59,11 +61,16 @@ def create_app(
                 result = too_large(ingress.max_body_bytes)
             else:
                 result = await run_in_threadpool(
-                    ingress.handle, token=request.headers.get(TOKEN_HEADER), raw_body=raw,
+                    ingress.handle,
+                    token=request.headers.get(TOKEN_HEADER),
+                    raw_body=raw,
                     correlation_id=correlation_id[:64],
                 )
-            return JSONResponse(result.body, status_code=result.status_code,
-                                headers={"x-correlation-id": correlation_id[:64]})
+            return JSONResponse(
+                result.body,
+                status_code=result.status_code,
+                headers={"x-correlation-id": correlation_id[:64]},
+            )
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -72,10 +79,13 @@ def create_app(
         try:
             await run_in_threadpool(readiness_check)
         except Exception as error:
-            _logger.warning("readiness check failed", extra={"event": "not_ready",
-                                                             "error_type": type(error).__name__})
-            return JSONResponse({"status": "not_ready", "error": type(error).__name__},
-                                status_code=503)
+            _logger.warning(
+                "readiness check failed",
+                extra={"event": "not_ready", "error_type": type(error).__name__},
+            )
+            return JSONResponse(
+                {"status": "not_ready", "error": type(error).__name__}, status_code=503
+            )
         return JSONResponse({"status": "ready"})
 
     async def metrics(request: Request) -> Response:

@@ -30,17 +30,23 @@ def load_or_train_model(cache_dir: Path | None) -> LocalModel:
     if path is not None and path.exists():
         try:
             with path.open("rb") as handle:
-                model = pickle.load(handle)  # noqa: S301 - written by this process, see module docstring
+                model = pickle.load(handle)
             if isinstance(model, LocalModel):
                 return model
         except (OSError, pickle.UnpicklingError, AttributeError, EOFError):
-            _logger.warning("model cache unreadable; retraining", extra={"event": "model_cache_miss"})
+            _logger.warning(
+                "model cache unreadable; retraining", extra={"event": "model_cache_miss"}
+            )
     started = time.perf_counter()
     model = LocalModel.train(examples)
-    _logger.info("local model trained", extra={
-        "event": "model_trained", "examples": len(examples),
-        "duration_ms": round((time.perf_counter() - started) * 1000),
-    })
+    _logger.info(
+        "local model trained",
+        extra={
+            "event": "model_trained",
+            "examples": len(examples),
+            "duration_ms": round((time.perf_counter() - started) * 1000),
+        },
+    )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")

@@ -95,7 +95,9 @@ class Database:
         if existing is not None:
             return existing
         connection = sqlite3.connect(
-            self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None,
+            self.path,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,
             check_same_thread=False,
         )
         connection.row_factory = sqlite3.Row

@@ -92,8 +92,14 @@ class SqliteQueue:
                         (count, receipt, now + visibility_timeout_s, head["id"]),
                     )
                     received.append(
-                        QueueMessage(head["id"], head["group_id"], head["dedup_key"], head["body"],
-                                     count, receipt)
+                        QueueMessage(
+                            head["id"],
+                            head["group_id"],
+                            head["dedup_key"],
+                            head["body"],
+                            count,
+                            receipt,
+                        )
                     )
         return received
 
@@ -136,10 +142,14 @@ class SqliteQueue:
         return QueueStats(pending=total - in_flight, in_flight=in_flight, dead_lettered=dead)
 
     def dead_letters(self) -> list[dict[str, object]]:
-        rows = self._db.connection().execute(
-            "SELECT id, group_id, dedup_key, receive_count, reason, dead_lettered_at "
-            "FROM queue_dead_letters ORDER BY id"
-        ).fetchall()
+        rows = (
+            self._db.connection()
+            .execute(
+                "SELECT id, group_id, dedup_key, receive_count, reason, dead_lettered_at "
+                "FROM queue_dead_letters ORDER BY id"
+            )
+            .fetchall()
+        )
         return [dict(row) for row in rows]
 
     def ping(self) -> None:

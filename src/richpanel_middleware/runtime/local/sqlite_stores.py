@@ -67,9 +67,11 @@ class SqliteIdempotencyStore:
             )
 
     def status(self, key: str) -> str | None:
-        row = self._db.connection().execute(
-            "SELECT status FROM idempotency WHERE key = ?", (key,)
-        ).fetchone()
+        row = (
+            self._db.connection()
+            .execute("SELECT status FROM idempotency WHERE key = ?", (key,))
+            .fetchone()
+        )
         return None if row is None else str(row["status"])
 
 
@@ -79,10 +81,14 @@ class SqliteConversationStore:
         self._clock = clock
 
     def get(self, conversation_id: str) -> ConversationState | None:
-        row = self._db.connection().execute(
-            "SELECT state FROM conversation_state WHERE conversation_id = ? AND expires_at > ?",
-            (conversation_id, self._clock()),
-        ).fetchone()
+        row = (
+            self._db.connection()
+            .execute(
+                "SELECT state FROM conversation_state WHERE conversation_id = ? AND expires_at > ?",
+                (conversation_id, self._clock()),
+            )
+            .fetchone()
+        )
         if row is None:
             return None
         raw = json.loads(row["state"])
@@ -99,7 +105,9 @@ class SqliteConversationStore:
             {
                 "auto_reply_times": [t.isoformat() for t in state.auto_reply_times],
                 "replied_message_ids": list(state.replied_message_ids),
-                "auto_closed_at": state.auto_closed_at.isoformat() if state.auto_closed_at else None,
+                "auto_closed_at": state.auto_closed_at.isoformat()
+                if state.auto_closed_at
+                else None,
             }
         )
         with self._db.transaction() as connection:
@@ -122,21 +130,32 @@ class SqliteDecisionLog:
             connection.execute(
                 "INSERT INTO decisions (event_key, conversation_id, outcome, record, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (event_key, conversation_id, str(record.get("outcome", "")),
-                 json.dumps(record, default=str), self._clock()),
+                (
+                    event_key,
+                    conversation_id,
+                    str(record.get("outcome", "")),
+                    json.dumps(record, default=str),
+                    self._clock(),
+                ),
             )
 
     def count_by_outcome(self) -> dict[str, int]:
-        rows = self._db.connection().execute(
-            "SELECT outcome, COUNT(*) AS n FROM decisions GROUP BY outcome"
-        ).fetchall()
+        rows = (
+            self._db.connection()
+            .execute("SELECT outcome, COUNT(*) AS n FROM decisions GROUP BY outcome")
+            .fetchall()
+        )
         return {row["outcome"]: row["n"] for row in rows}
 
     def latest_for(self, conversation_id: str) -> dict[str, Any] | None:
-        row = self._db.connection().execute(
-            "SELECT record FROM decisions WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
-            (conversation_id,),
-        ).fetchone()
+        row = (
+            self._db.connection()
+            .execute(
+                "SELECT record FROM decisions WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+                (conversation_id,),
+            )
+            .fetchone()
+        )
         return None if row is None else dict(json.loads(row["record"]))
 
     def all_records(self) -> list[dict[str, Any]]:

@@ -50,8 +50,9 @@ class LocalStack:
 
     def ingress(self) -> IngressService:
         tokens = [token.get_secret_value() for token in self.settings.webhook_tokens]
-        return IngressService(queue=self.queue, tokens=tokens,
-                              max_body_bytes=self.settings.max_body_bytes)
+        return IngressService(
+            queue=self.queue, tokens=tokens, max_body_bytes=self.settings.max_body_bytes
+        )
 
     def readiness_check(self) -> None:
         self.queue.ping()
@@ -69,16 +70,21 @@ def build_stack(settings: Settings, *, config: AppConfig | None = None) -> Local
     """Build the storage side (enough for ingress). Call `attach_worker` to add the worker."""
     config = config or load_app_config(settings.config_dir)
     database = Database.in_folder(settings.data_dir)
-    queue = SqliteQueue(database, max_receives=settings.max_receives,
-                        retention_s=settings.retention_s, dedup_window_s=settings.dedup_window_s)
+    queue = SqliteQueue(
+        database,
+        max_receives=settings.max_receives,
+        retention_s=settings.retention_s,
+        dedup_window_s=settings.dedup_window_s,
+    )
     return LocalStack(
         settings=settings,
         config=config,
         database=database,
         queue=queue,
         decisions=SqliteDecisionLog(database),
-        flags=SqliteFlagSource(database, defaults=config.default_flags,
-                               cache_s=settings.flag_cache_s),
+        flags=SqliteFlagSource(
+            database, defaults=config.default_flags, cache_s=settings.flag_cache_s
+        ),
         metrics=PrometheusMetrics(),
     )
 
@@ -92,9 +98,14 @@ def attach_worker(
     if classifier is None:
         cache_dir = model_cache_dir or settings.model_cache_dir or settings.data_dir / "models"
         model = load_or_train_model(cache_dir)
-        classifier = LocalClassifier(model, secondary_min=stack.config.policy.thresholds.secondary_min)
-    gate = RateGate(max_requests=settings.richpanel_requests_per_30s, window_s=30.0) \
-        if settings.richpanel_requests_per_30s else RateGate(max_requests=None)
+        classifier = LocalClassifier(
+            model, secondary_min=stack.config.policy.thresholds.secondary_min
+        )
+    gate = (
+        RateGate(max_requests=settings.richpanel_requests_per_30s, window_s=30.0)
+        if settings.richpanel_requests_per_30s
+        else RateGate(max_requests=None)
+    )
     helpdesk = RichpanelClient(
         base_url=settings.richpanel_base_url,
         api_key=settings.richpanel_api_key.get_secret_value(),
@@ -115,13 +126,18 @@ def attach_worker(
         policy=stack.config.policy,
         guards=stack.config.guards,
         clock=SystemClock(),
-        options=WorkerOptions(bot_author_id=settings.bot_author_id,
-                              visibility_timeout_s=settings.visibility_timeout_s),
+        options=WorkerOptions(
+            bot_author_id=settings.bot_author_id, visibility_timeout_s=settings.visibility_timeout_s
+        ),
         metrics=stack.metrics,
     )
-    runner = WorkerRunner(worker, stack.queue, concurrency=settings.concurrency,
-                          visibility_timeout_s=settings.visibility_timeout_s,
-                          poll_interval_s=settings.poll_interval_s)
+    runner = WorkerRunner(
+        worker,
+        stack.queue,
+        concurrency=settings.concurrency,
+        visibility_timeout_s=settings.visibility_timeout_s,
+        poll_interval_s=settings.poll_interval_s,
+    )
     stack.helpdesk = helpdesk
     stack.worker = worker
     stack.runner = runner

@@ -39,7 +39,9 @@ class WorkerRunner:
         self._busy_lock = threading.Lock()
 
     def start(self) -> WorkerRunner:
-        _logger.info("worker starting", extra={"event": "worker_start", "concurrency": self._concurrency})
+        _logger.info(
+            "worker starting", extra={"event": "worker_start", "concurrency": self._concurrency}
+        )
         for index in range(self._concurrency):
             thread = threading.Thread(target=self._loop, name=f"rpmw-worker-{index}", daemon=True)
             thread.start()
@@ -52,7 +54,9 @@ class WorkerRunner:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         alive = sum(thread.is_alive() for thread in self._threads)
-        _logger.info("worker stopped", extra={"event": "worker_stop", "threads_still_running": alive})
+        _logger.info(
+            "worker stopped", extra={"event": "worker_stop", "threads_still_running": alive}
+        )
 
     @property
     def busy(self) -> int:

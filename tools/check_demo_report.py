@@ -1,5 +1,5 @@
 """Check a `rpmw demo` report against the pipeline's safety invariants and, when the input
-file carries labels (`intent` / `acceptable_intents`), report accuracy on labelled rows.
+file carries labels (`acceptable_intents`, `intent` or `expected_intent`), report accuracy on labelled rows.
 
 Usage: python tools/check_demo_report.py REPORT.json [INPUT.jsonl]
 Exits 1 when an invariant is broken.
@@ -51,7 +51,8 @@ def load_labels(path: Path) -> dict[str, list[str]]:
         if not line.strip():
             continue
         row = json.loads(line)
-        accepted = row.get("acceptable_intents") or ([row["intent"]] if row.get("intent") else [])
+        single = row.get("intent") or row.get("expected_intent")
+        accepted = row.get("acceptable_intents") or ([single] if single else [])
         if row.get("id") is not None and accepted:
             labels[str(row["id"])] = list(accepted)
     return labels

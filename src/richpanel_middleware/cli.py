@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from richpanel_middleware.configuration import ConfigError
+from richpanel_middleware.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -33,6 +34,20 @@ _console = Console(stderr=True)
 def _fail(message: str) -> typer.Exit:
     _console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    """Read RPMW_* settings, turning a validation error into a message naming the variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"RPMW_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise _fail(f"invalid settings: {problems}") from error
 
 
 @app.command()
@@ -155,13 +170,13 @@ def classify(
     from richpanel_middleware.policy.engine import PolicyContext, plan_actions
     from richpanel_middleware.policy.loop_guard import GuardVerdict
     from richpanel_middleware.runtime.local.model_cache import load_or_train_model
-    from richpanel_middleware.settings import Settings
 
     try:
-        config = load_app_config(Settings().config_dir)
+        config = load_app_config(_settings().config_dir)
     except ConfigError as error:
         raise _fail(str(error)) from error
-    model = load_or_train_model(Settings().data_dir / "models")
+    settings = _settings()
+    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
     classifier = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
     result = classifier.classify(text, channel=channel)
     message = Comment("cli", None, text, datetime.now(UTC), False, channel)
@@ -200,9 +215,8 @@ def serve(
     from richpanel_middleware.observability.logging import configure_logging
     from richpanel_middleware.runtime.local.http_app import create_app
     from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
-    from richpanel_middleware.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     configure_logging(settings.log_level)
     if not settings.webhook_tokens:
         raise _fail("RPMW_WEBHOOK_TOKENS is not set; give one or more comma-separated tokens")
@@ -233,9 +247,8 @@ def worker_command() -> None:
     """Run only the worker against the local queue until SIGINT or SIGTERM."""
     from richpanel_middleware.observability.logging import configure_logging
     from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
-    from richpanel_middleware.settings import Settings
 
-    settings = Settings()
+    settings = _settings()
     configure_logging(settings.log_level)
     try:
         stack = build_stack(settings)
@@ -290,9 +303,8 @@ def sandbox(
 def flags_show() -> None:
     """Print the current runtime flags as JSON."""
     from richpanel_middleware.runtime.local.stack import build_stack
-    from richpanel_middleware.settings import Settings
 
-    stack = build_stack(Settings())
+    stack = build_stack(_settings())
     typer.echo(json.dumps(stack.flags.load().model_dump(), indent=2))
     stack.close()
 
@@ -304,13 +316,12 @@ def flags_set(
 ) -> None:
     """Change one runtime flag; running workers pick it up within the flag cache time."""
     from richpanel_middleware.runtime.local.stack import build_stack
-    from richpanel_middleware.settings import Settings
 
     try:
         parsed = json.loads(value)
     except json.JSONDecodeError as error:
         raise _fail(f"value {value!r} is not JSON; write booleans as true/false") from error
-    stack = build_stack(Settings())
+    stack = build_stack(_settings())
     try:
         flags = stack.flags.set(name, parsed)
     except ValueError as error:

@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RPMW_", extra="ignore")
+    # `RPMW_RICHPANEL_REQUESTS_PER_30S=none` switches the client-side request budget off.
+    model_config = SettingsConfigDict(env_prefix="RPMW_", extra="ignore", env_parse_none_str="none")
 
     data_dir: Path = Field(default=Path("var"), description="folder for the SQLite files")
     config_dir: Path | None = Field(default=None, description="folder with the YAML config")

@@ -29,8 +29,7 @@ def config_dir(tmp_path: Path) -> Path:
 def edit_yaml(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(document)
-    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
-                    encoding="utf-8")
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def load_error(directory: Path) -> str:
@@ -98,8 +97,7 @@ def test_copied_config_loads(config_dir: Path) -> None:
 
 
 def test_unknown_triage_team_names_file_and_key(config_dir: Path) -> None:
-    edit_yaml(config_dir / "routing.yaml",
-              lambda doc: doc.update(triage_team="Night Shift Team"))
+    edit_yaml(config_dir / "routing.yaml", lambda doc: doc.update(triage_team="Night Shift Team"))
 
     message = load_error(config_dir)
 
@@ -109,8 +107,7 @@ def test_unknown_triage_team_names_file_and_key(config_dir: Path) -> None:
 
 
 def test_unknown_fallback_team_names_key(config_dir: Path) -> None:
-    edit_yaml(config_dir / "routing.yaml",
-              lambda doc: doc.update(fallback_team="Nobody"))
+    edit_yaml(config_dir / "routing.yaml", lambda doc: doc.update(fallback_team="Nobody"))
 
     message = load_error(config_dir)
 
@@ -119,8 +116,9 @@ def test_unknown_fallback_team_names_key(config_dir: Path) -> None:
 
 
 def test_unknown_channel_team_names_key(config_dir: Path) -> None:
-    edit_yaml(config_dir / "routing.yaml",
-              lambda doc: doc["channel_teams"].update(tiktok="Video Team"))
+    edit_yaml(
+        config_dir / "routing.yaml", lambda doc: doc["channel_teams"].update(tiktok="Video Team")
+    )
 
     message = load_error(config_dir)
 
@@ -129,8 +127,10 @@ def test_unknown_channel_team_names_key(config_dir: Path) -> None:
 
 
 def test_unknown_route_template_names_key(config_dir: Path) -> None:
-    edit_yaml(config_dir / "routing.yaml",
-              lambda doc: doc["intents"]["cancel_order"].update(template="t_no_such_template"))
+    edit_yaml(
+        config_dir / "routing.yaml",
+        lambda doc: doc["intents"]["cancel_order"].update(template="t_no_such_template"),
+    )
 
     message = load_error(config_dir)
 
@@ -149,8 +149,10 @@ def test_missing_intent_route_names_intent(config_dir: Path) -> None:
 
 
 def test_unknown_intent_key_is_rejected(config_dir: Path) -> None:
-    edit_yaml(config_dir / "routing.yaml",
-              lambda doc: doc["intents"].update(free_money={"team": "Sales Team", "template": None}))
+    edit_yaml(
+        config_dir / "routing.yaml",
+        lambda doc: doc["intents"].update(free_money={"team": "Sales Team", "template": None}),
+    )
 
     message = load_error(config_dir)
 
@@ -217,8 +219,10 @@ def test_out_of_range_threshold_names_key(config_dir: Path) -> None:
 
 
 def test_unknown_flag_template_names_key(config_dir: Path) -> None:
-    edit_yaml(config_dir / "flags.yaml",
-              lambda doc: doc.update(template_enabled={"t_no_such_template": True}))
+    edit_yaml(
+        config_dir / "flags.yaml",
+        lambda doc: doc.update(template_enabled={"t_no_such_template": True}),
+    )
 
     message = load_error(config_dir)
 

@@ -101,7 +101,7 @@ def test_event_naming_bot_comment_skips() -> None:
 
 
 def test_bot_comment_without_operator_flag_skips() -> None:
-    # A bot message that Richpanel marks as a customer message must still not be answered.
+    # A bot message that Richpanel marks as a customer message must still get no reply.
     marked_as_customer = Comment("b1", BOT, "automatic reply", at(20), is_operator=False)
     conversation = ticket(customer("c1", 30), marked_as_customer)
 
@@ -212,9 +212,12 @@ def test_follow_up_after_bot_reply_escalates() -> None:
 
 def test_three_bot_replies_reach_cap() -> None:
     conversation = ticket(
-        customer("c1", 600), bot("b1", 599),
-        customer("c2", 400), bot("b2", 399),
-        customer("c3", 200), bot("b3", 199),
+        customer("c1", 600),
+        bot("b1", 599),
+        customer("c2", 400),
+        bot("b2", 399),
+        customer("c3", 200),
+        bot("b3", 199),
         customer("c4", 10),
     )
 
@@ -225,8 +228,10 @@ def test_three_bot_replies_reach_cap() -> None:
 
 def test_two_bot_replies_stay_under_cap() -> None:
     conversation = ticket(
-        customer("c1", 600), bot("b1", 599),
-        customer("c2", 400), bot("b2", 399),
+        customer("c1", 600),
+        bot("b1", 599),
+        customer("c2", 400),
+        bot("b2", 399),
         customer("c3", 10),
     )
 
@@ -238,9 +243,12 @@ def test_two_bot_replies_stay_under_cap() -> None:
 def test_old_bot_replies_leave_cap() -> None:
     day = 24 * 60
     conversation = ticket(
-        customer("c1", day + 300), bot("b1", day + 299),
-        customer("c2", day + 200), bot("b2", day + 199),
-        customer("c3", 200), bot("b3", 199),
+        customer("c1", day + 300),
+        bot("b1", day + 299),
+        customer("c2", day + 200),
+        bot("b2", day + 199),
+        customer("c3", 200),
+        bot("b3", 199),
         customer("c4", 10),
     )
 

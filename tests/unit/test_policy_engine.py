@@ -67,8 +67,8 @@ def classify(
 ) -> Classification:
     """Build what the local classifier would hand to policy for these scores.
 
-    `rules` become Tier 0 rule hits only; they are not folded into the model's proposal,
-    so each Tier 0 path can be tested on its own.
+    `rules` become Tier 0 rule hits only and stay out of the model's proposal, so each
+    Tier 0 path can be tested on its own.
     """
     decision = decision_from_scores(
         scores, rule_intents=[], language=language, secondary_min=SECONDARY_MIN

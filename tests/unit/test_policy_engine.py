@@ -207,11 +207,6 @@ def test_weak_tier0_secondary_does_not_escalate() -> None:
     assert result.primary_intent is Intent.CANCEL_ORDER
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without scores, present_intents adds every decision.secondary_intents entry, "
-    "Tier 0 intents included, so an unflagged Tier 0 secondary still escalates",
-)
 def test_unflagged_tier0_secondary_without_scores() -> None:
     proposal = classify(CANCEL_HIGH).decision
     decision = proposal.model_copy(update={"secondary_intents": [Intent.CHARGEBACK_DISPUTE]})

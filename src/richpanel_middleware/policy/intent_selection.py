@@ -48,7 +48,8 @@ def present_intents(classification: Classification, *, secondary_min: float) -> 
     else:
         add(decision.primary_intent, decision.routing.confidence)
         for intent in decision.secondary_intents:
-            add(intent, decision.routing.confidence * 0.5)
+            if intent not in TIER0_INTENTS:
+                add(intent, decision.routing.confidence * 0.5)
     for intent in decision.secondary_intents:
         if scores.get(intent, 0.0) >= secondary_min and intent not in TIER0_INTENTS:
             add(intent, scores[intent])

@@ -80,7 +80,7 @@ class IdempotencyStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ConversationState:
-    """What the middleware remembers about one conversation between events."""
+    """State the middleware keeps about one conversation between events."""
 
     conversation_id: str
     auto_reply_times: tuple[datetime, ...] = ()

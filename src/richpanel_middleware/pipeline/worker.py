@@ -330,7 +330,7 @@ class Worker:
 
 
 def fail_closed_classification(text: str) -> Classification:
-    """The decision used when the classifier fails: manual triage, no reply, Tier 0 rules kept."""
+    """Build the decision used when the classifier fails: manual triage, no reply, Tier 0 rules kept."""
     hits = match_tier0(text)
     decision = Decision(
         schema_version=DECISION_SCHEMA_VERSION,

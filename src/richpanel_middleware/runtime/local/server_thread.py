@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 
 class ServerThread:
-    """A uvicorn server on its own thread. Port 0 picks a free port; `base_url` tells which.
+    """A uvicorn server on its own thread. Port 0 picks a free port, and `base_url` contains the bound one.
 
     Use as a context manager, or call `start()` and `stop()`. `start()` returns only once
     the server accepts connections, and raises RuntimeError if it does not within

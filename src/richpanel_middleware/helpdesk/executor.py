@@ -11,8 +11,8 @@ returns 2xx, before verification: an unverified reply is logged, never re-sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from richpanel_middleware.domain import tags as tag_names
@@ -28,7 +28,7 @@ _REPLY_TAGS = frozenset({tag_names.AUTO_REPLIED, tag_names.AUTO_CLOSED})
 class ActionStatus(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
-    IN_PROGRESS_ELSEWHERE = "in_progress_elsewhere"
+    WITHHELD = "withheld_conversation_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +56,33 @@ class ActionExecutor:
         self._lease_s = lease_s
 
     def execute(
-        self, plan: ActionPlan, *, event_key: str, conversation_id: str
+        self,
+        plan: ActionPlan,
+        *,
+        event_key: str,
+        conversation_id: str,
+        answered_message_id: str,
+        current_tags: Sequence[str] = (),
     ) -> list[ActionResult]:
         reply_tags = [t for t in plan.tags if t in _REPLY_TAGS or t.startswith("mw-template-")]
         routing_tags = [t for t in plan.tags if t not in reply_tags]
         results: list[ActionResult] = []
+
+        # One route tag per conversation: a newer decision replaces the team of an older one.
+        stale_routes = [
+            t
+            for t in current_tags
+            if t.startswith(tag_names.ROUTE_PREFIX) and t not in routing_tags
+        ]
+        if stale_routes:
+            results.append(
+                self._run(
+                    event_key,
+                    "remove_stale_route_tags",
+                    repeatable=True,
+                    action=lambda: self._helpdesk.remove_tags(conversation_id, stale_routes),
+                )
+            )
 
         results.append(
             self._run(
@@ -80,6 +102,12 @@ class ActionExecutor:
                     action=lambda: self._helpdesk.assign(conversation_id, assignee_id=assignee),
                 )
             )
+        if plan.reply is not None and not self._still_newest(conversation_id, answered_message_id):
+            # A newer customer message (or a human reply) arrived while this event was being
+            # handled. Its own event decides; replying now could answer the wrong message.
+            _logger.info("reply withheld: conversation changed", extra={"event": "reply_withheld"})
+            plan = replace(plan, reply=None)
+            results.append(ActionResult("send_message", ActionStatus.WITHHELD))
         if plan.reply is not None:
             body = plan.reply.body
             results.append(
@@ -138,6 +166,18 @@ class ActionExecutor:
             raise
         self._idempotency.complete(key)
         return ActionResult(kind, ActionStatus.DONE)
+
+    def _still_newest(self, conversation_id: str, answered_message_id: str) -> bool:
+        """Re-read the conversation just before a reply: the answered message must still be the
+        newest customer message, with nobody else writing after it."""
+        ticket = self._helpdesk.get_ticket(conversation_id)
+        comments = sorted(ticket.comments, key=lambda comment: comment.created_at)
+        position = next(
+            (i for i, c in enumerate(comments) if c.comment_id == answered_message_id), None
+        )
+        if position is None:
+            return False
+        return all(c.author_id == self._bot_author_id for c in comments[position + 1 :])
 
     def _verify(self, plan: ActionPlan, conversation_id: str, routing_tags: list[str]) -> None:
         """Re-read the conversation: a 2xx from Richpanel is not proof that a write applied."""

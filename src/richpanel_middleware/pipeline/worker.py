@@ -265,10 +265,16 @@ class Worker:
         actions: list[dict[str, str]] = []
         if not flags.shadow_mode:
             results = self._executor.execute(
-                plan, event_key=event.event_key, conversation_id=event.conversation_id
+                plan,
+                event_key=event.event_key,
+                conversation_id=event.conversation_id,
+                answered_message_id=verdict.message.comment_id,
+                current_tags=ticket.tags,
             )
             actions = [{"kind": r.kind, "status": r.status.value} for r in results]
-            self._remember(event.conversation_id, state, verdict.message.comment_id, plan, now)
+            sent = any(r.kind == "send_message" and r.status.value == "done" for r in results)
+            if sent or plan.close:
+                self._remember(event.conversation_id, state, verdict.message.comment_id, plan, now)
 
         return {
             **record,

@@ -212,3 +212,36 @@ def _encoded(ticket_id: str) -> str:
     from urllib.parse import quote
 
     return quote(ticket_id, safe="")
+
+
+def test_newer_message_withholds_pending_reply(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline()
+    sandbox.admin.post("/_sandbox/faults", json={"latency_ms": 400}).raise_for_status()
+    created = sandbox.create(sample_text("sample-04"))
+    ticket = created["ticket_id"]
+
+    def routed() -> bool:
+        return any(
+            entry["ticket_id"] == ticket and entry["endpoint"].endswith("add-tags")
+            for entry in sandbox.journal()
+        )
+
+    deadline = time.monotonic() + 30
+    while not routed() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert routed(), "the worker never reached the routing step"
+    # The customer writes again while the first event is between routing and replying.
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{_encoded(ticket)}/messages",
+        json={"text": "Forget it, I already opened a dispute with my bank.",
+              "author": "customer", "fire_webhook": True},
+    ).raise_for_status()
+
+    assert pipeline.drain(timeout_s=60)
+    summary = sandbox.summary(ticket)
+    route_tags = _route_tags(summary["tags"])
+    assert summary["replies"] == 0
+    assert route_tags == ["route-chargebacks-disputes-team"]
+    assert "mw-tier-0" in summary["tags"]

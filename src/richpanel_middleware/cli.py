@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import signal
 import sys
@@ -68,7 +69,9 @@ def demo(
             help="Enforce Richpanel's 50 requests per 30 s in the sandbox (slower, realistic)."
         ),
     ] = False,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the queue to drain.")] = 900.0,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds to wait for the queue to drain.")
+    ] = 900.0,
 ) -> None:
     """Run the whole pipeline against the Richpanel sandbox and print a summary."""
     from richpanel_middleware.demo.messages import (
@@ -83,6 +86,8 @@ def demo(
         rows = load_messages(messages) if messages else load_sample_messages()
     except DemoInputError as error:
         raise _fail(str(error)) from error
+    if report is not None:
+        _check_report_path(report)
     if shuffle:
         random.Random(seed).shuffle(rows)
     if limit is not None:
@@ -116,6 +121,17 @@ def demo(
             f"({result['failed']} failed, {result['dead_lettered']} dead-lettered).[/red]"
         )
         raise typer.Exit(code=1)
+
+
+def _check_report_path(report: Path) -> None:
+    """Reject an unusable report path before the run, so a finished run is never lost."""
+    if report.is_dir():
+        raise _fail(
+            f"--report {report} is a folder; give a file name such as {report / 'report.json'}"
+        )
+    parent = report.parent if str(report.parent) else Path(".")
+    if not parent.is_dir():
+        raise _fail(f"--report {report}: folder {parent} does not exist; create it first")
 
 
 def _print_summary(result: dict[str, Any]) -> None:
@@ -171,6 +187,8 @@ def classify(
     from richpanel_middleware.policy.loop_guard import GuardVerdict
     from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
+    if not text.strip():
+        raise _fail("TEXT is empty; pass the customer message to classify")
     try:
         config = load_app_config(_settings().config_dir)
     except ConfigError as error:
@@ -214,22 +232,28 @@ def serve(
 
     from richpanel_middleware.observability.logging import configure_logging
     from richpanel_middleware.runtime.local.http_app import create_app
-    from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
+    from richpanel_middleware.runtime.local.stack import build_stack
 
     settings = _settings()
     configure_logging(settings.log_level)
     if not settings.webhook_tokens:
         raise _fail("RPMW_WEBHOOK_TOKENS is not set; give one or more comma-separated tokens")
+    if worker and settings.richpanel_api_key is None:
+        raise _fail("RPMW_RICHPANEL_API_KEY is not set; the worker needs it (or pass --no-worker)")
     try:
         stack = build_stack(settings)
-        runner = attach_worker(stack) if worker else None
     except (ConfigError, ValueError) as error:
         raise _fail(str(error)) from error
+    stack.worker_expected = worker
     application = create_app(
         stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
     )
-    if runner is not None:
-        runner.start()
+    if worker:
+        # Training the model on a first start takes seconds; ingress already accepts and
+        # durably queues webhooks meanwhile, and /ready reports 503 until the worker runs.
+        threading.Thread(
+            target=_start_worker, args=(stack,), name="rpmw-worker-start", daemon=True
+        ).start()
     try:
         uvicorn.run(
             application,
@@ -240,6 +264,18 @@ def serve(
         )
     finally:
         stack.close()
+
+
+def _start_worker(stack: Any) -> None:
+    from richpanel_middleware.runtime.local.stack import attach_worker
+
+    try:
+        attach_worker(stack).start()
+    except Exception:
+        logging.getLogger(__name__).exception(
+            "worker failed to start; webhooks are queued but not processed",
+            extra={"event": "worker_start_failed"},
+        )
 
 
 @app.command("worker")
@@ -312,7 +348,12 @@ def flags_show() -> None:
 @flags_app.command("set")
 def flags_set(
     name: Annotated[str, typer.Argument(help="Flag name, e.g. automation_enabled.")],
-    value: Annotated[str, typer.Argument(help="JSON value, e.g. false, 25, '[\"email\"]'.")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="JSON value, e.g. false, 25, '[\"email\"]'. Put `--` before a negative number."
+        ),
+    ],
 ) -> None:
     """Change one runtime flag; running workers pick it up within the flag cache time."""
     from richpanel_middleware.runtime.local.stack import build_stack

@@ -235,8 +235,11 @@ def test_newer_message_withholds_pending_reply(
     # The customer writes again while the first event is between routing and replying.
     sandbox.admin.post(
         f"/_sandbox/conversations/{_encoded(ticket)}/messages",
-        json={"text": "Forget it, I already opened a dispute with my bank.",
-              "author": "customer", "fire_webhook": True},
+        json={
+            "text": "Forget it, I already opened a dispute with my bank.",
+            "author": "customer",
+            "fire_webhook": True,
+        },
     ).raise_for_status()
 
     assert pipeline.drain(timeout_s=60)

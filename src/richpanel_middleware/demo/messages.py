@@ -31,14 +31,19 @@ def load_sample_messages() -> list[DemoMessage]:
 
 
 def load_messages(path: Path) -> list[DemoMessage]:
+    if path.is_dir():
+        raise DemoInputError(f"{path}: is a folder; pass a JSONL file with one message per line")
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig accepts a leading byte-order mark, which some editors write.
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError as error:
         raise DemoInputError(
             f"{path}: file not found; pass a JSONL file with one message per line"
         ) from error
     except UnicodeDecodeError as error:
         raise DemoInputError(f"{path}: not UTF-8 text ({error.reason})") from error
+    except OSError as error:
+        raise DemoInputError(f"{path}: cannot be read ({error.strerror})") from error
     return parse_messages(lines, source=str(path))
 
 
@@ -58,6 +63,11 @@ def parse_messages(lines: list[str], *, source: str) -> list[DemoMessage]:
         text = row.get("text")
         if not isinstance(text, str) or not text.strip():
             raise DemoInputError(f"{where}: `text` is required and must be a non-empty string")
+        if not _encodable(text):
+            raise DemoInputError(
+                f"{where}: `text` contains an unpaired surrogate escape such as \\ud800; "
+                "fix the escape sequence in the file"
+            )
         if len(text) > MAX_TEXT_CHARS:
             raise DemoInputError(
                 f"{where}: `text` has {len(text)} characters; the limit is {MAX_TEXT_CHARS}"
@@ -80,3 +90,11 @@ def parse_messages(lines: list[str], *, source: str) -> list[DemoMessage]:
     if not messages:
         raise DemoInputError(f"{source}: no messages found")
     return messages
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

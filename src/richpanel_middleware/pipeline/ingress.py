@@ -144,6 +144,10 @@ class IngressService:
             document = parse_strict_json(raw_body)
         except (UnicodeDecodeError, ValueError) as error:
             return IngressResult(400, {"error": f"body is not valid JSON: {error}"})
+        except RecursionError:
+            return IngressResult(
+                400, {"error": "body is nested too deeply; send a flat JSON object"}
+            )
         if not isinstance(document, dict):
             return IngressResult(
                 400, {"error": f"body must be a JSON object, got {type(document).__name__}"}

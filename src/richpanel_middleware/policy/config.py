@@ -11,7 +11,10 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from richpanel_middleware.domain.events import Channel
 from richpanel_middleware.domain.intents import Intent
+
+CHANNELS = frozenset(channel.value for channel in Channel)
 
 
 class _Config(BaseModel):
@@ -126,6 +129,10 @@ class Thresholds(_Config):
 
 
 class Flags(_Config):
+    """Runtime switches. Strict types, so `1` is not taken for `true` by accident."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
     version: Literal[1] = 1
     automation_enabled: bool = True
     safe_mode: bool = False
@@ -133,6 +140,16 @@ class Flags(_Config):
     automation_channels: list[str] = Field(default_factory=lambda: ["email", "chat"])
     tier2_rollout_percent: int = Field(default=0, ge=0, le=100)
     template_enabled: dict[str, bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> Self:
+        unknown = [channel for channel in self.automation_channels if channel not in CHANNELS]
+        if unknown:
+            raise ValueError(
+                f"automation_channels: unknown channel {unknown[0]!r}; use any of "
+                f"{', '.join(sorted(CHANNELS))}"
+            )
+        return self
 
     @classmethod
     def safe(cls) -> Flags:

@@ -37,6 +37,9 @@ def load_or_train_model(cache_dir: Path | None) -> LocalModel:
             _logger.warning(
                 "model cache unreadable; retraining", extra={"event": "model_cache_miss"}
             )
+    _logger.info(
+        "training local model", extra={"event": "model_training", "examples": len(examples)}
+    )
     started = time.perf_counter()
     model = LocalModel.train(examples)
     _logger.info(

@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from richpanel_middleware.pipeline.ports import ClaimOutcome, ConversationState
 from richpanel_middleware.policy.config import Flags
 from richpanel_middleware.runtime.local.sqlite_db import Database
@@ -177,9 +179,11 @@ class SqliteFlagSource:
         defaults: Flags,
         cache_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        known_templates: frozenset[str] | None = None,
     ) -> None:
         self._db = database
         self._defaults = defaults
+        self._known_templates = known_templates
         self._cache_s = cache_s
         self._clock = clock
         self._cached: tuple[float, Flags] | None = None
@@ -207,8 +211,16 @@ class SqliteFlagSource:
         current[name] = value
         try:
             Flags.model_validate(current)
-        except Exception as error:
-            raise ValueError(f"invalid value for flag {name!r}: {error}") from error
+        except ValidationError as error:
+            problems = "; ".join(item["msg"] for item in error.errors(include_url=False))
+            raise ValueError(f"invalid value {value!r} for flag {name!r}: {problems}") from error
+        if name == "template_enabled" and self._known_templates is not None:
+            assert isinstance(value, dict)
+            unknown = sorted(set(value) - self._known_templates)
+            if unknown:
+                raise ValueError(
+                    f"template_enabled: no template named {unknown[0]!r}; see config/templates.yaml"
+                )
         with self._db.transaction() as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO flags (name, value, updated_at) VALUES (?, ?, ?)",

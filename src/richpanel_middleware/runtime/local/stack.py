@@ -47,6 +47,7 @@ class LocalStack:
     helpdesk: RichpanelClient | None = None
     worker: Worker | None = None
     runner: WorkerRunner | None = None
+    worker_expected: bool = False
 
     def ingress(self) -> IngressService:
         tokens = [token.get_secret_value() for token in self.settings.webhook_tokens]
@@ -57,6 +58,8 @@ class LocalStack:
     def readiness_check(self) -> None:
         self.queue.ping()
         self.flags.load()
+        if self.worker_expected and self.runner is None:
+            raise RuntimeError("worker is not running yet (the local model may still be training)")
 
     def close(self) -> None:
         if self.runner is not None:
@@ -83,7 +86,10 @@ def build_stack(settings: Settings, *, config: AppConfig | None = None) -> Local
         queue=queue,
         decisions=SqliteDecisionLog(database),
         flags=SqliteFlagSource(
-            database, defaults=config.default_flags, cache_s=settings.flag_cache_s
+            database,
+            defaults=config.default_flags,
+            cache_s=settings.flag_cache_s,
+            known_templates=frozenset(config.policy.catalog.template_ids),
         ),
         metrics=PrometheusMetrics(),
     )

@@ -236,8 +236,11 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level)
-    if not settings.webhook_tokens:
-        raise _fail("RPMW_WEBHOOK_TOKENS is not set; give one or more comma-separated tokens")
+    if not settings.webhook_tokens and not settings.webhook_hmac_secrets:
+        raise _fail(
+            "RPMW_WEBHOOK_TOKENS is not set; give one or more comma-separated tokens "
+            "(or RPMW_WEBHOOK_HMAC_SECRETS for senders that sign their requests)"
+        )
     if worker and settings.richpanel_api_key is None:
         raise _fail("RPMW_RICHPANEL_API_KEY is not set; the worker needs it (or pass --no-worker)")
     try:

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     webhook_tokens: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, description="active webhook tokens, comma-separated in the env"
     )
+    webhook_hmac_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="shared secrets for signed webhooks (x-mw-signature), comma-separated",
+    )
     max_body_bytes: int = Field(default=32 * 1024, gt=0)
 
     richpanel_base_url: str = "https://api.richpanel.com"
@@ -41,7 +45,7 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 
-    @field_validator("webhook_tokens", mode="before")
+    @field_validator("webhook_tokens", "webhook_hmac_secrets", mode="before")
     @classmethod
     def _split_tokens(cls, value: object) -> object:
         if isinstance(value, str):

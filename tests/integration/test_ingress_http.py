@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from richpanel_middleware.pipeline.ingress import TOKEN_HEADER
+from richpanel_middleware.pipeline.webhook_auth import TOKEN_HEADER
 from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import LocalStack, build_stack

@@ -8,7 +8,6 @@ commit.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import uuid
@@ -22,10 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from richpanel_middleware.domain.events import Channel, InboundEvent
 from richpanel_middleware.observability.redaction import reference
 from richpanel_middleware.pipeline.ports import EnqueueOutcome, Queue
+from richpanel_middleware.pipeline.webhook_auth import WebhookAuthenticator
 
 _logger = logging.getLogger(__name__)
-
-TOKEN_HEADER = "x-richpanel-webhook-token"
 
 
 class WebhookPayload(BaseModel):
@@ -115,28 +113,40 @@ class IngressService:
         *,
         queue: Queue,
         tokens: Sequence[str],
+        hmac_secrets: Sequence[str] = (),
         max_body_bytes: int = 32 * 1024,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        if not tokens:
-            raise ValueError("at least one webhook token is required; set RPMW_WEBHOOK_TOKENS")
         self._queue = queue
-        self._tokens = [token.encode("utf-8") for token in tokens]
+        self._auth = WebhookAuthenticator(
+            tokens=tokens, hmac_secrets=hmac_secrets, clock=lambda: clock().timestamp()
+        )
         self.max_body_bytes = max_body_bytes
         self._clock = clock
 
     def authenticate(self, presented: str | None) -> bool:
-        """Compare against every active token in constant time (no early exit)."""
-        candidate = (presented or "").encode("utf-8")
-        matched = False
-        for token in self._tokens:
-            matched |= hmac.compare_digest(candidate, token)
-        return matched and bool(candidate)
+        """Check a static token; signed requests are checked in `handle`, which has the body."""
+        return self._auth.token_valid(presented)
 
     def handle(
-        self, *, token: str | None, raw_body: bytes, correlation_id: str | None = None
+        self,
+        *,
+        token: str | None,
+        raw_body: bytes,
+        correlation_id: str | None = None,
+        signature: str | None = None,
+        timestamp: str | None = None,
     ) -> IngressResult:
-        if not self.authenticate(token):
+        """Authenticate, validate and enqueue one delivery.
+
+        A request that carries a signature is judged by the signature alone, so a bad
+        signature is rejected even when a valid token comes with it.
+        """
+        if signature is not None:
+            authenticated = self._auth.signature_valid(signature, timestamp, raw_body)
+        else:
+            authenticated = self._auth.token_valid(token)
+        if not authenticated:
             return IngressResult(401, {"error": "unauthorized"})
         if len(raw_body) > self.max_body_bytes:
             return too_large(self.max_body_bytes)

@@ -14,7 +14,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from richpanel_middleware.observability.logging import correlation
-from richpanel_middleware.pipeline.ingress import TOKEN_HEADER, IngressService, too_large
+from richpanel_middleware.pipeline.ingress import IngressService, too_large
+from richpanel_middleware.pipeline.webhook_auth import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TOKEN_HEADER,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -43,7 +48,9 @@ def create_app(
     async def webhook(request: Request) -> Response:
         correlation_id = request.headers.get("x-correlation-id") or uuid.uuid4().hex
         with correlation(correlation_id[:64]):
-            if not ingress.authenticate(request.headers.get(TOKEN_HEADER)):
+            signature = request.headers.get(SIGNATURE_HEADER)
+            # Token requests are rejected before the body is read; signed ones need the body.
+            if signature is None and not ingress.authenticate(request.headers.get(TOKEN_HEADER)):
                 return JSONResponse({"error": "unauthorized"}, status_code=401)
             content_type = request.headers.get("content-type", "")
             if content_type and "json" not in content_type.lower():
@@ -65,6 +72,8 @@ def create_app(
                     token=request.headers.get(TOKEN_HEADER),
                     raw_body=raw,
                     correlation_id=correlation_id[:64],
+                    signature=signature,
+                    timestamp=request.headers.get(TIMESTAMP_HEADER),
                 )
             return JSONResponse(
                 result.body,

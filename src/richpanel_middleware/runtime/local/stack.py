@@ -51,8 +51,12 @@ class LocalStack:
 
     def ingress(self) -> IngressService:
         tokens = [token.get_secret_value() for token in self.settings.webhook_tokens]
+        secrets = [secret.get_secret_value() for secret in self.settings.webhook_hmac_secrets]
         return IngressService(
-            queue=self.queue, tokens=tokens, max_body_bytes=self.settings.max_body_bytes
+            queue=self.queue,
+            tokens=tokens,
+            hmac_secrets=secrets,
+            max_body_bytes=self.settings.max_body_bytes,
         )
 
     def readiness_check(self) -> None:

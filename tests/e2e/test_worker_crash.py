@@ -98,3 +98,50 @@ def test_sigkill_mid_event_loses_nothing(
         assert sandbox.summary(ticket)["replies"] == 1, ticket
     sends = [e for e in sandbox.journal() if "send-message" in e["endpoint"]]
     assert len(sends) == len(tickets)
+
+
+def test_sigterm_finishes_in_flight_events(
+    sandbox: Sandbox,
+    start_pipeline: Callable[..., Pipeline],
+    model_cache_dir: Path,
+) -> None:
+    pipeline = start_pipeline(worker=False)
+    data_dir = pipeline.stack.settings.data_dir
+    tickets = [sandbox.create(sample_text(sample))["ticket_id"] for sample in SAMPLES]
+
+    sandbox.admin.post("/_sandbox/faults", json={"latency_ms": 150}).raise_for_status()
+    first = _worker_process(data_dir, sandbox, model_cache_dir)
+    try:
+        started = _wait_for(
+            lambda: any("add-tags" in e["endpoint"] for e in sandbox.journal()), timeout_s=60
+        )
+        assert started, "the first worker never started an event"
+        first.send_signal(signal.SIGTERM)
+        exit_code = first.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    # A graceful stop settles every event it holds: nothing is left in flight.
+    assert exit_code == 0
+    stats = pipeline.stack.queue.stats()
+    assert stats.in_flight == 0
+    assert stats.dead_lettered == 0
+    finished = sum(pipeline.stack.decisions.count_by_outcome().values())
+    assert finished + stats.pending == len(tickets)
+
+    sandbox.admin.post("/_sandbox/faults", json={"latency_ms": 0}).raise_for_status()
+    second = _worker_process(data_dir, sandbox, model_cache_dir)
+    try:
+        drained = _wait_for(
+            lambda: sum(pipeline.stack.decisions.count_by_outcome().values()) >= len(tickets)
+            and pipeline.stack.queue.stats().pending == 0,
+            timeout_s=90,
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+
+    assert drained
+    for ticket in tickets:
+        assert sandbox.summary(ticket)["replies"] == 1, ticket

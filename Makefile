@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP)  ## wrk (Debian package) makes the ingress figures meaningful
 	$(BIN)/python bench/ingress.py
 	$(BIN)/python bench/pipeline.py
 

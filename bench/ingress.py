@@ -3,9 +3,10 @@
 The server (uvicorn + Starlette, one worker process) runs in a child process with the real
 ingress: token check, strict JSON, schema validation and a durable SQLite commit per
 request. A bare `GET /hello` route on the same server stack gives the ceiling. The load
-generator is httpx.AsyncClient in this process, on loopback.
+comes from wrk (bench/webhook.lua gives every request a new message id) when it is
+installed, else from httpx.AsyncClient in this process; both on loopback.
 
-Usage: python bench/ingress.py [--seconds 10] [--clients 32]
+Usage: python bench/ingress.py [--seconds 10] [--clients 32] [--load wrk|python]
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import re
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -75,6 +79,29 @@ async def _load(url: str, *, seconds: float, clients: int, webhook: bool) -> lis
     return latencies
 
 
+def _wrk(url: str, *, seconds: float, clients: int, script: Path | None) -> str:
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", url]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+def _wrk_row(name: str, output: str) -> str:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", output)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
+    total = re.search(r"(\d+) requests in", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if not (rate and p50 and p99 and total):
+        raise RuntimeError(f"could not read wrk output:\n{output}")
+    if non_2xx:
+        raise RuntimeError(f"{non_2xx.group(1)} requests to {name} failed")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    p50_ms = float(p50.group(1)) * scale[p50.group(2)]
+    p99_ms = float(p99.group(1)) * scale[p99.group(2)]
+    return f"| {name} | {float(rate.group(1)):,.0f} | {p50_ms:.1f} | {p99_ms:.1f} | {int(total.group(1)):,} |"
+
+
 def _summarise(name: str, latencies: list[float], seconds: float) -> str:
     ordered = sorted(latencies)
     p50 = statistics.median(ordered) * 1000
@@ -87,6 +114,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="load duration per endpoint")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients")
     parser.add_argument("--port", type=int, default=18181)
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when installed)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as data_dir:
@@ -101,10 +134,18 @@ def main() -> None:
                 time.sleep(0.1)
         try:
             rows = []
-            for name, path, webhook in (
+            endpoints = (
                 ("GET /hello (bare)", "/hello", False),
                 ("POST /webhook", "/webhook", True),
-            ):
+            )
+            for name, path, webhook in endpoints:
+                if args.load == "wrk":
+                    script = Path(__file__).with_name("webhook.lua") if webhook else None
+                    output = _wrk(
+                        base + path, seconds=args.seconds, clients=args.clients, script=script
+                    )
+                    rows.append(_wrk_row(name, output))
+                    continue
                 latencies = asyncio.run(
                     _load(base + path, seconds=args.seconds, clients=args.clients, webhook=webhook)
                 )
@@ -112,7 +153,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.join(10)
-    print(f"{args.clients} concurrent clients, {args.seconds:.0f} s per endpoint")
+    print(
+        f"{args.clients} concurrent clients, {args.seconds:.0f} s per endpoint, load: {args.load}"
+    )
     print("| endpoint | requests/s | p50 ms | p99 ms | requests |")
     print("|---|---|---|---|---|")
     print("\n".join(rows))

@@ -82,6 +82,7 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         # executescript commits on its own, so it runs outside `transaction()`.
         self.connection().executescript(_SCHEMA)
@@ -111,15 +112,21 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction (`BEGIN IMMEDIATE`); commit on success, roll back on error."""
+        """Run a write transaction (`BEGIN IMMEDIATE`); commit on success, roll back on error.
+
+        Threads of this process queue on a lock before they ask SQLite for the write lock.
+        SQLite's own busy handler polls with growing sleeps, which under many concurrent
+        writers turns into long tail latencies; other processes still wait through it.
+        """
         connection = self.connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with self._write_lock:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

@@ -134,8 +134,10 @@ def test_sigterm_finishes_in_flight_events(
     second = _worker_process(data_dir, sandbox, model_cache_dir)
     try:
         drained = _wait_for(
-            lambda: sum(pipeline.stack.decisions.count_by_outcome().values()) >= len(tickets)
-            and pipeline.stack.queue.stats().pending == 0,
+            lambda: (
+                sum(pipeline.stack.decisions.count_by_outcome().values()) >= len(tickets)
+                and pipeline.stack.queue.stats().pending == 0
+            ),
             timeout_s=90,
         )
     finally:

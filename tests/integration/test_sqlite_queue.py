@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,36 +10,12 @@ import pytest
 from richpanel_middleware.pipeline.ports import EnqueueOutcome, QueueMessage
 from richpanel_middleware.runtime.local.sqlite_db import Database
 from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+from tests.integration.conftest import ManualClock
 
 VISIBILITY_S = 30.0
 MAX_RECEIVES = 3
 RETENTION_S = 3600.0
 DEDUP_WINDOW_S = 600.0
-
-
-class ManualClock:
-    """A wall clock in seconds that moves only when a test advances it."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.times = [start]
-
-    def __call__(self) -> float:
-        return self.times[0]
-
-    def advance(self, seconds: float) -> None:
-        self.times[0] += seconds
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "q.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,35 +17,11 @@ from richpanel_middleware.runtime.local.sqlite_stores import (
     SqliteFlagSource,
     SqliteIdempotencyStore,
 )
+from tests.integration.conftest import ManualClock
 
 LEASE_S = 60.0
 RETENTION_S = 3600.0
 TTL_S = 600.0
-
-
-class ManualClock:
-    """Seconds that move only when a test advances them."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.times = [start]
-
-    def __call__(self) -> float:
-        return self.times[0]
-
-    def advance(self, seconds: float) -> None:
-        self.times[0] += seconds
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(tmp_path / "stores.sqlite3")
-    yield db
-    db.close()
 
 
 @pytest.fixture

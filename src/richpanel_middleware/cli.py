@@ -222,6 +222,35 @@ def classify(
 
 
 @app.command()
+def schema(
+    name: Annotated[
+        str,
+        typer.Argument(help="decision (mw_decision_v1), verifier (mw_tier2_verifier_v1) or event"),
+    ] = "decision",
+) -> None:
+    """Print a JSON Schema; decision and verifier come in strict structured-output form."""
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.domain.decision import Decision, Tier2Verdict, strict_json_schema
+    from richpanel_middleware.domain.events import InboundEvent
+
+    if name == "decision":
+        config = load_app_config(_settings().config_dir)
+        routing = config.policy.routing
+        document = strict_json_schema(
+            Decision,
+            teams=sorted(routing.team_names),
+            template_ids=config.policy.catalog.template_ids,
+        )
+    elif name == "verifier":
+        document = strict_json_schema(Tier2Verdict)
+    elif name == "event":
+        document = InboundEvent.model_json_schema()
+    else:
+        raise _fail(f"unknown schema {name!r}; use decision, verifier or event")
+    typer.echo(json.dumps(document, indent=2))
+
+
+@app.command()
 def serve(
     worker: Annotated[bool, typer.Option(help="Also run the worker in this process.")] = True,
     host: Annotated[str | None, typer.Option(help="Bind address (default RPMW_HOST).")] = None,

@@ -109,3 +109,17 @@ def test_flag_error_hides_pydantic_link(tmp_path: Path) -> None:
     with pytest.raises(ValueError) as caught:
         _flag_source(tmp_path).set("safe_mode", 1)
     assert "errors.pydantic.dev" not in str(caught.value)
+
+
+def test_cli_schema_is_strict() -> None:
+    from typer.testing import CliRunner
+
+    from richpanel_middleware.cli import app
+    from richpanel_middleware.domain.decision import strict_schema_violations
+
+    result = CliRunner().invoke(app, ["schema", "decision"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert strict_schema_violations(document) == []
+    teams = document["$defs"]["Routing"]["properties"]["destination_team"]["enum"]
+    assert "Chargebacks / Disputes Team" in teams

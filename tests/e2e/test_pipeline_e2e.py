@@ -16,7 +16,7 @@ from tests.conftest import Pipeline, Sandbox, sample_text
 
 pytestmark = pytest.mark.e2e
 
-# Sample messages that the bundled config answers with a Tier 1 intake template.
+# Sample messages for which the bundled config sends a Tier 1 intake template.
 REPLY_SAMPLES = ("sample-03", "sample-04", "sample-06", "sample-14", "sample-17")
 
 

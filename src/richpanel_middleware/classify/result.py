@@ -1,4 +1,4 @@
-"""What a classifier hands to policy: the schema-valid proposal plus the evidence behind it."""
+"""Classifier output for policy: the schema-valid proposal plus the evidence behind it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from richpanel_middleware.domain.intents import Intent
 class Classification:
     """A classifier's output.
 
-    `scores` holds calibrated probabilities per intent when the classifier has them (the
+    `scores` contains calibrated probabilities per intent when the classifier has them (the
     local model does); policy uses them to decide which intents are present. `tier0_hits`
     are the deterministic rule hits, computed before and independently of the model.
     """

@@ -1,9 +1,9 @@
 """`rpmw demo`: the whole loop on one machine, against the Richpanel sandbox.
 
-Starts the sandbox and the embedded stack (ingress + SQLite + worker) on loopback,
-creates one sandbox conversation per input message with a webhook fired like a
-Richpanel rule fires it, waits until the queue is drained, then reads the effects back
-from the sandbox (tags, replies, closes) for the report.
+The demo starts the sandbox and the embedded stack (ingress, SQLite, worker) on loopback.
+It creates one sandbox conversation per input message and fires its webhook the way a
+Richpanel rule does. Once the queue is drained, it reads the effects (tags, replies,
+closes) back from the sandbox for the report.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class ActionExecutor:
             )
         if plan.reply is not None and not self._still_newest(conversation_id, answered_message_id):
             # A newer customer message (or a human reply) arrived while this event was being
-            # handled. Its own event decides; replying now could answer the wrong message.
+            # handled. Its own event decides; replying now could reply to the wrong message.
             _logger.info("reply withheld: conversation changed", extra={"event": "reply_withheld"})
             plan = replace(plan, reply=None)
             results.append(ActionResult("send_message", ActionStatus.WITHHELD))
@@ -169,7 +169,7 @@ class ActionExecutor:
 
     def _still_newest(self, conversation_id: str, answered_message_id: str) -> bool:
         """Re-read the conversation just before a reply: the answered message must still be the
-        newest customer message, with nobody else writing after it."""
+        newest customer message, and no one else may have written after it."""
         ticket = self._helpdesk.get_ticket(conversation_id)
         comments = sorted(ticket.comments, key=lambda comment: comment.created_at)
         position = next(

@@ -28,6 +28,8 @@ flags_app = typer.Typer(
     no_args_is_help=True, help="Show or change runtime flags in the local store."
 )
 app.add_typer(flags_app, name="flags")
+dlq_app = typer.Typer(no_args_is_help=True, help="Inspect and redrive dead-lettered events.")
+app.add_typer(dlq_app, name="dlq")
 
 _console = Console(stderr=True)
 
@@ -402,6 +404,44 @@ def flags_set(
     finally:
         stack.close()
     typer.echo(json.dumps(flags.model_dump(), indent=2))
+
+
+@dlq_app.command("list")
+def dlq_list() -> None:
+    """Print the dead-lettered events (ids, reason, receive count) as JSON."""
+    from richpanel_middleware.runtime.local.stack import build_stack
+
+    stack = build_stack(_settings())
+    try:
+        typer.echo(json.dumps(stack.queue.dead_letters(), indent=2))
+    finally:
+        stack.close()
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    dead_letter_id: Annotated[
+        int | None, typer.Option("--id", help="Redrive one dead letter by its id.")
+    ] = None,
+    all_letters: Annotated[bool, typer.Option("--all", help="Redrive every dead letter.")] = False,
+) -> None:
+    """Move dead-lettered events back to the queue so the worker processes them again."""
+    from richpanel_middleware.runtime.local.sqlite_stores import SqliteIdempotencyStore
+    from richpanel_middleware.runtime.local.stack import build_stack
+
+    if (dead_letter_id is None) == (not all_letters):
+        raise _fail("give exactly one of --id N or --all")
+    stack = build_stack(_settings())
+    try:
+        keys = stack.queue.redrive(dead_letter_id)
+        events = SqliteIdempotencyStore(stack.database)
+        for key in keys:
+            events.forget_failure(key)
+    finally:
+        stack.close()
+    if dead_letter_id is not None and not keys:
+        raise _fail(f"no dead letter with id {dead_letter_id}; see `rpmw dlq list`")
+    typer.echo(f"redriven: {len(keys)}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

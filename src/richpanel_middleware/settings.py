@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     retention_s: float = Field(default=4 * 24 * 3600, gt=0)
     dedup_window_s: float = Field(default=4 * 24 * 3600, gt=0)
     flag_cache_s: float = Field(default=5.0, ge=0)
+    retry_base_delay_s: float = Field(
+        default=1.0, gt=0, description="first delay before a transiently failed event is retried"
+    )
+    retry_max_delay_s: float = Field(default=300.0, gt=0, description="cap of the doubling delay")
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 

@@ -248,3 +248,60 @@ def test_newer_message_withholds_pending_reply(
     assert summary["replies"] == 0
     assert route_tags == ["route-chargebacks-disputes-team"]
     assert "mw-tier-0" in summary["tags"]
+
+
+def test_chargeback_below_quoted_block_gets_no_reply(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline()
+    created = sandbox.create(
+        "Where is my refund?\n> Thanks for contacting Northwind Goods\n"
+        "This is ridiculous, I am filing a chargeback with my bank today."
+    )
+    assert pipeline.drain()
+    summary = sandbox.summary(created["ticket_id"])
+    assert summary["replies"] == 0
+    assert "mw-tier-0" in summary["tags"]
+
+
+def test_webhook_channel_cannot_unlock_replies(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    import httpx
+
+    pipeline = start_pipeline()
+    created = sandbox.create(sample_text("sample-04"), channel="tiktok", fire=False)
+    response = httpx.post(
+        f"{pipeline.ingress.base_url}/webhook",
+        headers={"x-richpanel-webhook-token": pipeline.token},
+        json={
+            "ticket_id": created["ticket_id"],
+            "event_type": "customer_message",
+            "message_id": created["message_id"],
+            "channel": "email",
+        },
+    )
+    assert response.status_code == 202
+    assert pipeline.drain()
+    summary = sandbox.summary(created["ticket_id"])
+    assert summary["replies"] == 0
+    assert len(_route_tags(summary["tags"])) == 1
+
+
+def test_long_outage_does_not_dead_letter(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline(
+        richpanel_max_attempts=2, retry_base_delay_s=0.05, retry_max_delay_s=0.2, max_receives=2
+    )
+    # 24 failed calls at 2 attempts per worker try: 12 worker-level failures, far more than
+    # max_receives, as in a Richpanel outage.
+    sandbox.admin.post(
+        "/_sandbox/faults",
+        json={"fail_next": {"path_contains": "/v1/tickets", "status": 503, "count": 24}},
+    ).raise_for_status()
+    created = sandbox.create(sample_text("sample-04"))
+
+    assert pipeline.drain(timeout_s=60)
+    assert pipeline.stack.queue.stats().dead_lettered == 0
+    assert sandbox.summary(created["ticket_id"])["replies"] == 1

@@ -123,3 +123,74 @@ def test_cli_schema_is_strict() -> None:
     assert strict_schema_violations(document) == []
     teams = document["$defs"]["Routing"]["properties"]["destination_team"]["enum"]
     assert "Chargebacks / Disputes Team" in teams
+
+
+@pytest.mark.parametrize("timestamp", ["nan", "inf", "1e9", "0x10", "-1", " 1700000000", ""])
+def test_hmac_rejects_malformed_timestamps(timestamp: str) -> None:
+    from richpanel_middleware.pipeline.webhook_auth import WebhookAuthenticator, sign
+
+    auth = WebhookAuthenticator(tokens=[], hmac_secrets=["s"], clock=lambda: 1_700_000_000.0)
+    body = b"{}"
+    assert auth.signature_valid(sign("s", timestamp, body), timestamp, body) is False
+
+
+def test_hmac_accepts_fresh_signature() -> None:
+    from richpanel_middleware.pipeline.webhook_auth import WebhookAuthenticator, sign
+
+    auth = WebhookAuthenticator(tokens=[], hmac_secrets=["s"], clock=lambda: 1_700_000_000.0)
+    assert auth.signature_valid(sign("s", "1700000100", b"{}"), "1700000100", b"{}") is True
+
+
+@pytest.mark.parametrize("channel", ["tiktok", "social", "phone"])
+def test_route_only_channels_cannot_be_enabled(tmp_path: Path, channel: str) -> None:
+    with pytest.raises(ValueError, match="route-only"):
+        _flag_source(tmp_path).set("automation_channels", ["email", channel])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quiero devolver este producto. Mi banco está revirtiendo el pago.",
+        "Can I exchange for a larger size? My credit union is handling the dispute already",
+        "Ch@rgeback incoming",
+        "c h a r g e b a c k",
+        "Where is my refund?\n> Thanks for contacting us\nI am filing a chargeback with my bank today.",
+    ],
+)
+def test_rules_catch_obfuscated_and_buried_chargebacks(text: str) -> None:
+    from richpanel_middleware.classify.tier0_rules import match_tier0
+
+    assert [hit.rule_id for hit in match_tier0(text)] == ["chargeback"]
+
+
+def test_dead_letters_can_be_redriven(tmp_path: Path) -> None:
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+    from richpanel_middleware.runtime.local.sqlite_stores import SqliteIdempotencyStore
+
+    database = Database(tmp_path / "q.sqlite3")
+    queue = SqliteQueue(database, max_receives=1)
+    events = SqliteIdempotencyStore(database)
+    queue.enqueue(group_id="c-1", dedup_key="k-1", body="{}")
+    message = queue.receive(max_messages=1, visibility_timeout_s=30)[0]
+    events.claim("k-1", lease_s=30)
+    events.complete("k-1", result="failed")
+    assert queue.dead_letter(message.receipt, reason="RichpanelNotFound")
+
+    assert queue.redrive() == ["k-1"]
+    assert events.forget_failure("k-1") is True
+    assert queue.stats().dead_lettered == 0
+    assert queue.stats().pending == 1
+    assert events.status("k-1") is None
+
+
+def test_transient_release_keeps_receive_budget(tmp_path: Path) -> None:
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+
+    queue = SqliteQueue(Database(tmp_path / "q.sqlite3"), max_receives=2)
+    queue.enqueue(group_id="c-1", dedup_key="k-1", body="{}")
+    for attempt in range(5):
+        message = queue.receive(max_messages=1, visibility_timeout_s=30)[0]
+        assert message.transient_failures == attempt
+        queue.release(message.receipt, transient=True)
+    assert queue.stats().dead_lettered == 0
+    assert queue.stats().pending == 1

@@ -143,7 +143,7 @@ class LocalClassifier:
         decision = decision_from_scores(
             scores,
             rule_intents=[hit.intent for hit in hits],
-            language=detect_language(text, hint=language_hint),
+            language=detect_language(strip_quoted_history(text), hint=language_hint),
             secondary_min=self._secondary_min,
         )
         return Classification(

@@ -6,9 +6,11 @@ import re
 import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
+# The header line of a quoted block must fit on one line; everything after it is dropped.
+# Only the model reads the stripped text: Tier 0 rules always read the whole message.
 _QUOTED_HISTORY = re.compile(
-    r"(^|\n)\s*(>|on .{0,80} wrote:|el .{0,80} escribi[oó]:|-{2,} ?original message|"
-    r"from: .{0,120}\nsent:).*",
+    r"(^|\n)[ \t]*(>|on [^\n]{0,80} wrote:|el [^\n]{0,80} escribi[oó]:|-{2,} ?original message|"
+    r"from: [^\n]{0,120}\nsent:).*",
     re.IGNORECASE | re.DOTALL,
 )
 _WORD = re.compile(r"\w+", re.UNICODE)

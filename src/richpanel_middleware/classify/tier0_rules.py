@@ -70,9 +70,21 @@ _SHORTHAND = {
 _SHORTHAND_PATTERN = re.compile(r"\b(" + "|".join(map(re.escape, _SHORTHAND)) + r")\b")
 
 
+# "c h a r g e b a c k": four or more single letters separated by single spaces.
+_SPACED_LETTERS = re.compile(r"\b(?:[a-z] ){3,}[a-z]\b")
+# "ch@rgeback": an at sign between letters stands for an "a".
+_AT_FOR_A = re.compile(r"(?<=[a-z])@(?=[a-z])")
+
+
 def normalise_for_rules(text: str) -> str:
-    """Fold text and expand chat shorthand ("ur acct" -> "your account") before matching."""
-    return _SHORTHAND_PATTERN.sub(lambda m: _SHORTHAND[m.group(1)], fold(text))
+    """Fold text, undo simple obfuscation and expand chat shorthand before matching.
+
+    For example "ur acct" becomes "your account", "ch@rgeback" and "c h a r g e b a c k"
+    become "chargeback".
+    """
+    folded = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), fold(text))
+    folded = _AT_FOR_A.sub("a", folded)
+    return _SHORTHAND_PATTERN.sub(lambda m: _SHORTHAND[m.group(1)], folded)
 
 
 def _rule(rule_id: str, intent: Intent, *alternatives: str) -> Tier0Rule:
@@ -87,7 +99,8 @@ def _near(first: str, second: str, *, words: int = 10) -> str:
 
 _BANKS = (
     r"(?:bank|card issuer|issuer|credit card (?:company|provider)|card company|visa|mastercard|"
-    r"amex|american express|discover|paypal|klarna|afterpay|apple pay|chase|barclays|citi)"
+    r"amex|american express|discover|paypal|klarna|afterpay|apple pay|chase|barclays|citi|"
+    r"credit union|building society)"
 )
 _MONEY = r"(?:charge|payment|transaction|purchase|money|funds|amount|order)"
 
@@ -135,6 +148,7 @@ _CHARGEBACK = _rule(
         r"\b(?:banco|tarjeta|compania de mi tarjeta|visa|mastercard|paypal|emisor)\b",
         r"\b(?:devolver el importe|regrese el dinero|devuelva el dinero|abono el dinero|"
         r"pedir las pruebas|revisa la compra|investiga\w*|reclam\w*|contracargo\w*|devuelv\w*|"
+        r"revirt\w*|reviert\w*|revert\w*|retroced\w*|"
         r"me regresen|la plata)",
         words=10,
     ),

@@ -32,6 +32,7 @@ class QueueMessage:
     body: str
     receive_count: int
     receipt: str
+    transient_failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,13 @@ class Queue(Protocol):
 
     def delete(self, receipt: str) -> bool: ...
 
-    def release(self, receipt: str, *, delay_s: float = 0.0) -> bool: ...
+    def release(self, receipt: str, *, delay_s: float = 0.0, transient: bool = False) -> bool:
+        """Make the message receivable again after `delay_s`.
+
+        `transient=True` marks a failure outside the message (a vendor outage, a rate limit):
+        that receive does not count toward dead-lettering, so an outage cannot exhaust it.
+        """
+        ...
 
     def dead_letter(self, receipt: str, *, reason: str) -> bool: ...
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -18,6 +19,7 @@ TOKEN_HEADER = "x-richpanel-webhook-token"
 SIGNATURE_HEADER = "x-mw-signature"
 TIMESTAMP_HEADER = "x-mw-timestamp"
 DEFAULT_MAX_SKEW_S = 300.0
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -56,10 +58,10 @@ class WebhookAuthenticator:
     def signature_valid(self, signature: str | None, timestamp: str | None, body: bytes) -> bool:
         if not self._secrets or not signature or not timestamp:
             return False
-        try:
-            sent_at = float(timestamp)
-        except ValueError:
+        # Whole Unix seconds only: "nan", "1e9" or "0x10" would slip past a float comparison.
+        if not _UNIX_SECONDS.fullmatch(timestamp):
             return False
+        sent_at = int(timestamp)
         if abs(self._clock() - sent_at) > self._max_skew_s:
             return False
         candidate = signature.strip().lower().encode("ascii", errors="replace")

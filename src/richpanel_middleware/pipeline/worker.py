@@ -79,7 +79,9 @@ class WorkerOptions:
     bot_author_id: str
     visibility_timeout_s: float = 60.0
     retry_base_delay_s: float = 1.0
-    retry_max_delay_s: float = 60.0
+    # Transient failures (outages, rate limits) retry until the queue's retention ends,
+    # with the delay doubling up to this cap.
+    retry_max_delay_s: float = 300.0
 
 
 class Worker:
@@ -144,14 +146,16 @@ class Worker:
             self._queue.delete(message.receipt)
             return EventOutcome.DUPLICATE
         if claim is ClaimOutcome.IN_PROGRESS:
-            self._queue.release(message.receipt, delay_s=self._options.visibility_timeout_s / 4)
+            self._queue.release(
+                message.receipt, delay_s=self._options.visibility_timeout_s / 4, transient=True
+            )
             return EventOutcome.RETRY
 
         started = time.perf_counter()
         try:
             record = self._process(event)
         except RetryableError as error:
-            delay = self._retry_delay(message.receive_count)
+            delay = self._retry_delay(message.transient_failures)
             _logger.warning(
                 "event failed, will retry",
                 extra={
@@ -163,7 +167,7 @@ class Worker:
                 },
             )
             self._event_keys.release(event.event_key)
-            self._queue.release(message.receipt, delay_s=delay)
+            self._queue.release(message.receipt, delay_s=delay, transient=True)
             return EventOutcome.RETRY
         except PermanentError as error:
             _logger.error(
@@ -187,7 +191,7 @@ class Worker:
             self._queue.dead_letter(message.receipt, reason=type(error).__name__)
             return EventOutcome.FAILED
         except Exception:
-            delay = self._retry_delay(message.receive_count)
+            delay = self._retry_delay(message.receive_count - 1)
             _logger.exception(
                 "unexpected error; the event will be retried",
                 extra={"event": "event_error", "conversation_ref": conversation_ref},
@@ -248,12 +252,25 @@ class Worker:
                 "skip_reason": verdict.skip_reason.value,
             }
 
-        channel = event.channel or ticket.channel
-        text = strip_quoted_history(verdict.message.plain_body)
-        classification, model_failed = self._classify(text, channel)
+        # The conversation's own channel decides what may be sent; the webhook body's channel
+        # is sender-supplied and only logged when it disagrees.
+        channel = ticket.channel
+        if event.channel is not None and event.channel != channel:
+            _logger.warning(
+                "webhook channel differs from the conversation's; using the conversation's",
+                extra={
+                    "event": "channel_mismatch",
+                    "webhook_channel": event.channel,
+                    "ticket_channel": channel,
+                },
+            )
+        # The classifier gets the whole message: Tier 0 rules must see text below a quoted
+        # block too. The model itself ignores quoted history.
+        full_text = verdict.message.plain_body
+        classification, model_failed = self._classify(full_text, channel)
         context = PolicyContext(
             channel=channel,
-            word_count=word_count(text),
+            word_count=word_count(strip_quoted_history(full_text)),
             guard=verdict,
             flags=flags,
             profile_variables={"first_name": _safe_first_name(ticket.customer_first_name)},
@@ -325,8 +342,8 @@ class Worker:
         ttl_s = self._guards.conversation_state_ttl_days * 24 * 3600
         self._conversations.put(updated, ttl_s=ttl_s)
 
-    def _retry_delay(self, receive_count: int) -> float:
-        delay = self._options.retry_base_delay_s * (2 ** max(0, receive_count - 1))
+    def _retry_delay(self, exponent: int) -> float:
+        delay = self._options.retry_base_delay_s * (2 ** min(max(0, exponent), 20))
         return float(min(self._options.retry_max_delay_s, delay))
 
     def _count(self, outcome: EventOutcome) -> EventOutcome:

@@ -15,6 +15,9 @@ from richpanel_middleware.domain.events import Channel
 from richpanel_middleware.domain.intents import Intent
 
 CHANNELS = frozenset(channel.value for channel in Channel)
+# Channels where Richpanel's send-message is known to reach the customer. Social, TikTok and
+# phone conversations are route-only whatever the flags say.
+REPLY_CHANNELS = frozenset({Channel.EMAIL.value, Channel.CHAT.value})
 
 
 class _Config(BaseModel):
@@ -147,7 +150,13 @@ class Flags(_Config):
         if unknown:
             raise ValueError(
                 f"automation_channels: unknown channel {unknown[0]!r}; use any of "
-                f"{', '.join(sorted(CHANNELS))}"
+                f"{', '.join(sorted(REPLY_CHANNELS))}"
+            )
+        route_only = [c for c in self.automation_channels if c not in REPLY_CHANNELS]
+        if route_only:
+            raise ValueError(
+                f"automation_channels: {route_only[0]!r} is route-only because replies are not "
+                f"known to reach customers there; use any of {', '.join(sorted(REPLY_CHANNELS))}"
             )
         return self
 

@@ -21,7 +21,7 @@ from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import ReplyAction, TierName
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
 from richpanel_middleware.policy.auto_close import auto_close_allowed
-from richpanel_middleware.policy.config import Flags, RoutingMap, Thresholds
+from richpanel_middleware.policy.config import REPLY_CHANNELS, Flags, RoutingMap, Thresholds
 from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
 from richpanel_middleware.policy.loop_guard import GuardVerdict
 from richpanel_middleware.policy.plan import ActionPlan, Gate
@@ -207,7 +207,7 @@ def _reply(
         ),
         Gate(
             "channel_allowed",
-            context.channel in flags.automation_channels,
+            context.channel in flags.automation_channels and context.channel in REPLY_CHANNELS,
             f"channel {context.channel or 'unknown'} is route-only",
         ),
         Gate(
@@ -223,7 +223,7 @@ def _reply(
             Gate(
                 "tier1_confidence",
                 route.confidence >= minimum,
-                f"{route.confidence:.2f} vs minimum {minimum:.2f}",
+                f"{route.confidence:.4f} vs minimum {minimum:.2f}",
             ),
             Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
             Gate(

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS queue_messages (
     enqueued_at REAL NOT NULL,
     visible_at REAL NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0,
+    transient_failures INTEGER NOT NULL DEFAULT 0,
     receipt TEXT,
     in_flight_until REAL
 );

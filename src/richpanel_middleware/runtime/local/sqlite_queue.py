@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import uuid
@@ -19,8 +20,11 @@ from collections.abc import Callable
 from richpanel_middleware.pipeline.ports import EnqueueOutcome, QueueMessage, QueueStats
 from richpanel_middleware.runtime.local.sqlite_db import Database
 
+_logger = logging.getLogger(__name__)
+
 _HEADS = """
-SELECT m.id, m.group_id, m.dedup_key, m.body, m.enqueued_at, m.receive_count
+SELECT m.id, m.group_id, m.dedup_key, m.body, m.enqueued_at, m.receive_count,
+       m.transient_failures
 FROM queue_messages AS m
 WHERE m.id IN (SELECT MIN(id) FROM queue_messages GROUP BY group_id)
   AND (m.in_flight_until IS NULL OR m.in_flight_until <= :now)
@@ -99,6 +103,7 @@ class SqliteQueue:
                             head["body"],
                             count,
                             receipt,
+                            head["transient_failures"],
                         )
                     )
         return received
@@ -108,14 +113,20 @@ class SqliteQueue:
             cursor = connection.execute("DELETE FROM queue_messages WHERE receipt = ?", (receipt,))
         return cursor.rowcount == 1
 
-    def release(self, receipt: str, *, delay_s: float = 0.0) -> bool:
-        """Make an in-flight message receivable again after `delay_s` seconds."""
+    def release(self, receipt: str, *, delay_s: float = 0.0, transient: bool = False) -> bool:
+        """Make an in-flight message receivable again after `delay_s` seconds.
+
+        A transient release gives back the receive it used, so only crashes and unexpected
+        errors count toward `max_receives`; retention still bounds how long it may retry.
+        """
         now = self._clock()
+        refund = 1 if transient else 0
         with self._db.transaction() as connection:
             cursor = connection.execute(
-                "UPDATE queue_messages SET receipt = NULL, in_flight_until = NULL, visible_at = ? "
-                "WHERE receipt = ?",
-                (now + delay_s, receipt),
+                "UPDATE queue_messages SET receipt = NULL, in_flight_until = NULL, visible_at = ?, "
+                "receive_count = MAX(0, receive_count - ?), "
+                "transient_failures = transient_failures + ? WHERE receipt = ?",
+                (now + delay_s, refund, refund, receipt),
             )
         return cursor.rowcount == 1
 
@@ -173,3 +184,30 @@ class SqliteQueue:
             (reason, now, message_id),
         )
         connection.execute("DELETE FROM queue_messages WHERE id = ?", (message_id,))
+        _logger.error(
+            "event moved to the dead-letter table; redrive it with `rpmw dlq redrive`",
+            extra={"event": "dead_lettered", "queue_message_id": message_id, "reason": reason},
+        )
+
+    def redrive(self, dead_letter_id: int | None = None) -> list[str]:
+        """Move dead-lettered messages (one, or all with None) back to the queue.
+
+        Returns their dedup keys, which equal the event keys, so the caller can clear the
+        recorded failure and let the worker process them again.
+        """
+        now = self._clock()
+        with self._db.transaction() as connection:
+            query = "SELECT id, group_id, dedup_key, body FROM queue_dead_letters"
+            parameters: tuple[int, ...] = ()
+            if dead_letter_id is not None:
+                query += " WHERE id = ?"
+                parameters = (dead_letter_id,)
+            rows = connection.execute(query + " ORDER BY id", parameters).fetchall()
+            for row in rows:
+                connection.execute(
+                    "INSERT INTO queue_messages (group_id, dedup_key, body, enqueued_at, visible_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (row["group_id"], row["dedup_key"], row["body"], now, now),
+                )
+                connection.execute("DELETE FROM queue_dead_letters WHERE id = ?", (row["id"],))
+        return [str(row["dedup_key"]) for row in rows]

@@ -68,6 +68,15 @@ class SqliteIdempotencyStore:
                 "DELETE FROM idempotency WHERE key = ? AND status = ?", (key, IN_PROGRESS)
             )
 
+    def forget_failure(self, key: str) -> bool:
+        """Delete a key completed as failed, so a redriven event is processed again."""
+        with self._db.transaction() as connection:
+            cursor = connection.execute(
+                "DELETE FROM idempotency WHERE key = ? AND status = ? AND result = 'failed'",
+                (key, COMPLETED),
+            )
+        return cursor.rowcount == 1
+
     def status(self, key: str) -> str | None:
         row = (
             self._db.connection()

@@ -137,7 +137,10 @@ def attach_worker(
         guards=stack.config.guards,
         clock=SystemClock(),
         options=WorkerOptions(
-            bot_author_id=settings.bot_author_id, visibility_timeout_s=settings.visibility_timeout_s
+            bot_author_id=settings.bot_author_id,
+            visibility_timeout_s=settings.visibility_timeout_s,
+            retry_base_delay_s=settings.retry_base_delay_s,
+            retry_max_delay_s=settings.retry_max_delay_s,
         ),
         metrics=stack.metrics,
     )

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from pydantic import SecretStr
 
 from richpanel_middleware.classify.local_model import LocalClassifier, LocalModel
 from richpanel_middleware.configuration import load_app_config
+from richpanel_middleware.helpdesk.richpanel import encode_path_segment
 from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 from richpanel_middleware.runtime.local.server_thread import ServerThread
@@ -74,7 +74,7 @@ class Sandbox:
         return dict(response.json())
 
     def summary(self, ticket_id: str) -> dict[str, Any]:
-        response = self.admin.get(f"/_sandbox/conversations/{quote(ticket_id, safe='')}")
+        response = self.admin.get(f"/_sandbox/conversations/{encode_path_segment(ticket_id)}")
         response.raise_for_status()
         return dict(response.json())
 

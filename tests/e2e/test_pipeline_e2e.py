@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from richpanel_middleware.domain.tags import ROUTE_PREFIX
+from richpanel_middleware.helpdesk.richpanel import encode_path_segment
 from richpanel_middleware.observability.logging import configure_logging
 from tests.conftest import Pipeline, Sandbox, sample_text
 
@@ -209,9 +210,8 @@ def test_logs_are_json_without_personal_data(
 
 
 def _encoded(ticket_id: str) -> str:
-    from urllib.parse import quote
 
-    return quote(ticket_id, safe="")
+    return encode_path_segment(ticket_id)
 
 
 def test_newer_message_withholds_pending_reply(

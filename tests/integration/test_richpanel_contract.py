@@ -42,6 +42,7 @@ from richpanel_middleware.helpdesk.richpanel import (
     MAX_RETRY_AFTER_S,
     RichpanelClient,
     conversation_ref,
+    encode_path_segment,
     parse_retry_after,
 )
 from richpanel_middleware.runtime.local.server_thread import ServerThread
@@ -58,6 +59,8 @@ AWKWARD_IDS = [
     "<part/of/path@mail.example.com>",
     "space ?query#frag&x=1 100%",
     "plain-ticket-123",
+    "..",
+    ".",
 ]
 
 
@@ -91,13 +94,17 @@ class SandboxAdmin:
         return self._post("/_sandbox/conversations", body)
 
     def add_message(self, ticket_id: str, **body: Any) -> dict[str, Any]:
-        return self._post(f"/_sandbox/conversations/{quote(ticket_id, safe='')}/messages", body)
+        return self._post(
+            f"/_sandbox/conversations/{encode_path_segment(ticket_id)}/messages", body
+        )
 
     def fire_webhook(self, ticket_id: str) -> dict[str, Any]:
-        return self._post(f"/_sandbox/conversations/{quote(ticket_id, safe='')}/fire-webhook", {})
+        return self._post(
+            f"/_sandbox/conversations/{encode_path_segment(ticket_id)}/fire-webhook", {}
+        )
 
     def summary(self, ticket_id: str) -> dict[str, Any]:
-        return self._get(f"/_sandbox/conversations/{quote(ticket_id, safe='')}")
+        return self._get(f"/_sandbox/conversations/{encode_path_segment(ticket_id)}")
 
     def journal(self) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = self._get("/_sandbox/journal")["journal"]
@@ -243,7 +250,7 @@ def test_timestamps_parse_iso_and_epoch_ms(
 ) -> None:
     created = admin.create_conversation()
     ticket_id = created["ticket_id"]
-    wire = raw_http.get(f"/v1/tickets/{quote(ticket_id, safe='')}").json()["ticket"]
+    wire = raw_http.get(f"/v1/tickets/{encode_path_segment(ticket_id)}").json()["ticket"]
 
     ticket = client.get_ticket(ticket_id)
 
@@ -353,7 +360,7 @@ def test_sandbox_receives_encoded_raw_path(
     client: RichpanelClient, admin: SandboxAdmin, ticket_id: str
 ) -> None:
     admin.create_conversation(ticket_id=ticket_id)
-    encoded = quote(ticket_id, safe="")
+    encoded = encode_path_segment(ticket_id)
 
     client.get_ticket(ticket_id)
     client.add_tags(ticket_id, ["mw-routed"])
@@ -410,7 +417,9 @@ def test_close_with_wrong_status_spelling_raises_bad_request(
 def test_unwrapped_close_changes_nothing(admin: SandboxAdmin, raw_http: httpx.Client) -> None:
     ticket_id = admin.create_conversation()["ticket_id"]
 
-    response = raw_http.put(f"/v1/tickets/{quote(ticket_id, safe='')}", json={"state": "closed"})
+    response = raw_http.put(
+        f"/v1/tickets/{encode_path_segment(ticket_id)}", json={"state": "closed"}
+    )
 
     assert response.status_code == 200
     assert admin.summary(ticket_id)["closed"] is False

@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -23,6 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from richpanel_middleware.demo.messages import DemoMessage
+from richpanel_middleware.helpdesk.richpanel import encode_path_segment
 from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
@@ -154,7 +154,7 @@ def _report(
         ticket_id = conversation["ticket_id"]
         record = stack.decisions.latest_for(ticket_id) or {}
         plan = record.get("plan") or {}
-        summary = admin.get(f"/_sandbox/conversations/{quote(ticket_id, safe='')}").json()
+        summary = admin.get(f"/_sandbox/conversations/{encode_path_segment(ticket_id)}").json()
         outcome = record.get("outcome")
         if outcome in ("completed", "skipped"):
             processed += 1

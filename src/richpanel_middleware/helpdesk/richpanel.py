@@ -87,8 +87,15 @@ _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolT
 
 
 def encode_path_segment(value: str) -> str:
-    """Percent-encode `value` as one URL path segment, including ``/``, ``@``, ``+`` and ``%``."""
-    return quote(value, safe="")
+    """Percent-encode `value` as one URL path segment, including ``/``, ``@``, ``+`` and ``%``.
+
+    A segment of only dots is encoded too (``%2E%2E``), because URL normalisation would
+    otherwise resolve ``..`` to the parent path.
+    """
+    encoded = quote(value, safe="")
+    if encoded in (".", ".."):
+        return encoded.replace(".", "%2E")
+    return encoded
 
 
 class RichpanelClient:

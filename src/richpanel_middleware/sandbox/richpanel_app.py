@@ -177,9 +177,15 @@ def _raw_path(request: Request) -> str:
 
 
 def _decode_segment(raw_segment: str) -> tuple[str, bool]:
-    """Return the decoded segment and whether it was encoded exactly as `quote(safe="")` does."""
+    """Return the decoded segment and whether it was encoded exactly as `quote(safe="")` does.
+
+    Dot-only segments are the exception: they must arrive as ``%2E`` escapes.
+    """
     decoded = unquote(raw_segment)
-    return decoded, quote(decoded, safe="") == raw_segment
+    expected = quote(decoded, safe="")
+    if expected in (".", ".."):
+        expected = expected.replace(".", "%2E")
+    return decoded, expected == raw_segment
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

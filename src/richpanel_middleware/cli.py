@@ -409,11 +409,16 @@ def flags_set(
 @dlq_app.command("list")
 def dlq_list() -> None:
     """Print the dead-lettered events (ids, reason, receive count) as JSON."""
+    from richpanel_middleware.observability.redaction import reference
     from richpanel_middleware.runtime.local.stack import build_stack
 
     stack = build_stack(_settings())
     try:
-        typer.echo(json.dumps(stack.queue.dead_letters(), indent=2))
+        letters = stack.queue.dead_letters()
+        for letter in letters:
+            # Conversation ids can be e-mail Message-IDs; print the log reference instead.
+            letter["conversation_ref"] = reference(str(letter.pop("group_id")))
+        typer.echo(json.dumps(letters, indent=2))
     finally:
         stack.close()
 

@@ -13,6 +13,7 @@ import pytest
 from richpanel_middleware.domain.tags import ROUTE_PREFIX
 from richpanel_middleware.helpdesk.richpanel import encode_path_segment
 from richpanel_middleware.observability.logging import configure_logging
+from richpanel_middleware.runtime.local.stack import attach_worker
 from tests.conftest import Pipeline, Sandbox, sample_text
 
 pytestmark = pytest.mark.e2e
@@ -305,3 +306,52 @@ def test_long_outage_does_not_dead_letter(
     assert pipeline.drain(timeout_s=60)
     assert pipeline.stack.queue.stats().dead_lettered == 0
     assert sandbox.summary(created["ticket_id"])["replies"] == 1
+
+
+def test_earlier_unanswered_chargeback_still_escalates(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline(worker=False)
+    created = sandbox.create("I filed a chargeback with my bank for this order.")
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{_encoded(created['ticket_id'])}/messages",
+        json={
+            "text": "I want to return these shoes, they don't fit",
+            "author": "customer",
+            "fire_webhook": True,
+        },
+    ).raise_for_status()
+    attach_worker(pipeline.stack).start()
+
+    assert pipeline.drain()
+    summary = sandbox.summary(created["ticket_id"])
+    assert summary["replies"] == 0
+    assert _route_tags(summary["tags"]) == ["route-chargebacks-disputes-team"]
+    assert "mw-tier-1" not in summary["tags"]
+
+
+def test_escalation_survives_benign_follow_up(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline()
+    created = sandbox.create("You will hear from my solicitor about this order.")
+    assert pipeline.drain()
+    ticket = _encoded(created["ticket_id"])
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{ticket}/messages",
+        json={"text": "Hi, Sam from support here, looking into it.", "author": "agent"},
+    ).raise_for_status()
+    sandbox.admin.post(
+        f"/_sandbox/conversations/{ticket}/messages",
+        json={
+            "text": "ok thanks. Also, can I exchange these shoes for a bigger size?",
+            "author": "customer",
+            "fire_webhook": True,
+        },
+    ).raise_for_status()
+
+    assert pipeline.drain()
+    summary = sandbox.summary(created["ticket_id"])
+    assert summary["replies"] == 0
+    assert _route_tags(summary["tags"]) == ["route-leadership-team"]
+    assert [t for t in summary["tags"] if t.startswith("mw-tier-")] == ["mw-tier-0"]

@@ -194,3 +194,51 @@ def test_transient_release_keeps_receive_budget(tmp_path: Path) -> None:
         queue.release(message.receipt, transient=True)
     assert queue.stats().dead_lettered == 0
     assert queue.stats().pending == 1
+
+
+def test_pending_turn_stops_at_last_reply() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.helpdesk.model import Comment, Ticket
+    from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def comment(number: int, *, operator: bool | None, author: str = "customer") -> Comment:
+        return Comment(
+            f"c{number}", author, f"text {number}", start + timedelta(minutes=number), operator
+        )
+
+    ticket = Ticket(
+        ticket_id="t",
+        status="OPEN",
+        channel="email",
+        tags=(),
+        assignee_id=None,
+        comments=(
+            comment(1, operator=False),
+            comment(2, operator=True, author="mw-bot"),
+            comment(3, operator=False),
+            comment(4, operator=None, author="note-writer"),
+            comment(5, operator=False),
+        ),
+    )
+    verdict = evaluate_loop_guard(
+        ticket,
+        event_message_id=None,
+        state=None,
+        bot_author_id="mw-bot",
+        guards=load_app_config().guards,
+        now=start + timedelta(hours=1),
+    )
+    assert [c.comment_id for c in verdict.pending] == ["c3", "c5"]
+
+
+def test_intent_from_tag_round_trip() -> None:
+    from richpanel_middleware.domain.intents import Intent
+    from richpanel_middleware.domain.tags import intent_from_tag, intent_tag
+
+    assert intent_from_tag(intent_tag(Intent.CHARGEBACK_DISPUTE)) is Intent.CHARGEBACK_DISPUTE
+    assert intent_from_tag("mw-intent-not-a-thing") is None
+    assert intent_from_tag("route-leadership-team") is None

@@ -35,6 +35,19 @@ def intent_tag(intent: Intent) -> str:
     return f"mw-intent-{intent.value.replace('_', '-')}"
 
 
+def intent_from_tag(tag: str) -> Intent | None:
+    """Return the intent an `mw-intent-*` tag names, or None for any other tag."""
+    prefix = "mw-intent-"
+    if not tag.startswith(prefix):
+        return None
+    value = tag[len(prefix) :].replace("-", "_")
+    return Intent(value) if value in Intent._value2member_map_ else None
+
+
+# Tags that describe the current decision; a newer decision replaces them.
+DECISION_TAG_PREFIXES = (ROUTE_PREFIX, "mw-intent-", "mw-secondary-", "mw-tier-")
+
+
 def secondary_tag(intent: Intent) -> str:
     return f"mw-secondary-{intent.value.replace('_', '-')}"
 

@@ -68,19 +68,20 @@ class ActionExecutor:
         routing_tags = [t for t in plan.tags if t not in reply_tags]
         results: list[ActionResult] = []
 
-        # One route tag per conversation: a newer decision replaces the team of an older one.
-        stale_routes = [
+        # One decision's tags at a time: a newer decision replaces the route, intent and tier
+        # tags of an older one, so a conversation carries exactly one route tag.
+        stale = [
             t
             for t in current_tags
-            if t.startswith(tag_names.ROUTE_PREFIX) and t not in routing_tags
+            if t.startswith(tag_names.DECISION_TAG_PREFIXES) and t not in routing_tags
         ]
-        if stale_routes:
+        if stale:
             results.append(
                 self._run(
                     event_key,
-                    "remove_stale_route_tags",
+                    "remove_stale_decision_tags",
                     repeatable=True,
-                    action=lambda: self._helpdesk.remove_tags(conversation_id, stale_routes),
+                    action=lambda: self._helpdesk.remove_tags(conversation_id, stale),
                 )
             )
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.classify.text import strip_quoted_history, word_count
-from richpanel_middleware.classify.tier0_rules import RULES_VERSION, match_tier0
+from richpanel_middleware.classify.tier0_rules import RULES_VERSION, RuleHit, match_tier0
 from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import (
     DECISION_SCHEMA_VERSION,
@@ -32,7 +32,7 @@ from richpanel_middleware.domain.decision import (
     TierName,
 )
 from richpanel_middleware.domain.events import InboundEvent
-from richpanel_middleware.domain.intents import Intent
+from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.executor import ActionExecutor
 from richpanel_middleware.observability.logging import correlation
 from richpanel_middleware.observability.redaction import reference
@@ -264,10 +264,13 @@ class Worker:
                     "ticket_channel": channel,
                 },
             )
-        # The classifier gets the whole message: Tier 0 rules must see text below a quoted
-        # block too. The model itself ignores quoted history.
-        full_text = verdict.message.plain_body
+        # The classifier gets the customer's whole unanswered turn, quoted history included:
+        # Tier 0 rules must see every pending message and text below a quoted block. The
+        # model itself ignores quoted history.
+        turn = verdict.pending or (verdict.message,)
+        full_text = "\n\n".join(comment.plain_body for comment in turn)
         classification, model_failed = self._classify(full_text, channel)
+        classification = _keep_prior_escalation(classification, ticket.tags)
         context = PolicyContext(
             channel=channel,
             word_count=word_count(strip_quoted_history(full_text)),
@@ -373,6 +376,27 @@ def fail_closed_classification(text: str) -> Classification:
         notes_for_agent="classifier failed",
     )
     return Classification(decision=decision, tier0_hits=hits, classifier_version="fail_closed")
+
+
+def _keep_prior_escalation(
+    classification: Classification, ticket_tags: tuple[str, ...]
+) -> Classification:
+    """Keep an escalated conversation escalated.
+
+    A follow-up such as "ok thanks" must not move a chargeback back to a general queue or
+    earn an intake reply, so the Tier 0 intent of an earlier decision counts as a rule hit.
+    """
+    if tags.tier_tag(Tier.ESCALATION) not in ticket_tags:
+        return classification
+    prior = [
+        intent
+        for intent in (tags.intent_from_tag(tag) for tag in ticket_tags)
+        if intent is not None and intent in TIER0_INTENTS
+    ]
+    if not prior:
+        return classification
+    hits = (*classification.tier0_hits, RuleHit("prior_escalation", prior[0]))
+    return replace(classification, tier0_hits=hits)
 
 
 def _safe_first_name(value: str | None) -> str | None:

@@ -152,6 +152,8 @@ class Flags(_Config):
                 f"automation_channels: unknown channel {unknown[0]!r}; use any of "
                 f"{', '.join(sorted(REPLY_CHANNELS))}"
             )
+        if len(set(self.automation_channels)) != len(self.automation_channels):
+            raise ValueError("automation_channels: each channel may appear only once")
         route_only = [c for c in self.automation_channels if c not in REPLY_CHANNELS]
         if route_only:
             raise ValueError(

@@ -38,6 +38,8 @@ class GuardVerdict:
     skip_reason: SkipReason | None = None
     reply_blocks: tuple[ReplyBlock, ...] = ()
     extra_tags: tuple[str, ...] = field(default=())
+    pending: tuple[Comment, ...] = field(default=())
+    """The customer's unanswered turn, oldest first, ending with `message`."""
 
     @property
     def reply_allowed(self) -> bool:
@@ -95,4 +97,33 @@ def evaluate_loop_guard(
     if max(replies_seen, replies_remembered) >= guards.max_auto_replies_per_24h:
         blocks.append(ReplyBlock.REPLY_CAP)
 
-    return GuardVerdict(newest, None, tuple(blocks), tuple(dict.fromkeys(extra)))
+    return GuardVerdict(
+        newest,
+        None,
+        tuple(blocks),
+        tuple(dict.fromkeys(extra)),
+        _pending_turn(comments, newest, bot_author_id),
+    )
+
+
+MAX_PENDING_MESSAGES = 5
+
+
+def _pending_turn(
+    comments: list[Comment], newest: Comment, bot_author_id: str
+) -> tuple[Comment, ...]:
+    """Customer messages since the last reply by an agent or the bot, newest last.
+
+    A customer who writes twice before anyone answers sends one turn: a chargeback in the
+    first message must still escalate when the second one is the newest. Internal notes
+    (no `isOperator` flag) are not replies.
+    """
+    turn: list[Comment] = []
+    for comment in reversed(comments[: comments.index(newest) + 1]):
+        if comment.is_operator is True or comment.author_id == bot_author_id:
+            break
+        if comment.is_customer:
+            turn.append(comment)
+        if len(turn) == MAX_PENDING_MESSAGES:
+            break
+    return tuple(reversed(turn))

@@ -221,7 +221,10 @@ class SqliteFlagSource:
         try:
             Flags.model_validate(current)
         except ValidationError as error:
-            problems = "; ".join(item["msg"] for item in error.errors(include_url=False))
+            problems = "; ".join(
+                item["msg"].removeprefix("Value error, ")
+                for item in error.errors(include_url=False)
+            )
             raise ValueError(f"invalid value {value!r} for flag {name!r}: {problems}") from error
         if name == "template_enabled" and self._known_templates is not None:
             assert isinstance(value, dict)

@@ -242,3 +242,13 @@ def test_intent_from_tag_round_trip() -> None:
     assert intent_from_tag(intent_tag(Intent.CHARGEBACK_DISPUTE)) is Intent.CHARGEBACK_DISPUTE
     assert intent_from_tag("mw-intent-not-a-thing") is None
     assert intent_from_tag("route-leadership-team") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I filed a charge\u200bback", "my la\u200dwyer will be in touch", "contra\u2060cargo ya"],
+)
+def test_rules_ignore_zero_width_characters(text: str) -> None:
+    from richpanel_middleware.classify.tier0_rules import match_tier0
+
+    assert match_tier0(text) != ()

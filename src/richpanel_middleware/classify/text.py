@@ -24,9 +24,18 @@ def strip_quoted_history(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes and collapse whitespace."""
+    """Lower-case, strip accents and invisible format characters, unify apostrophes and
+    collapse whitespace.
+
+    Format characters (Unicode category Cf, such as zero-width spaces and joiners) are
+    dropped so that "charge\u200bback" reads as "chargeback".
+    """
     decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    without_marks = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    without_marks = "".join(
+        ch
+        for ch in decomposed
+        if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
     return _WHITESPACE.sub(" ", without_marks.lower()).strip()
 
 

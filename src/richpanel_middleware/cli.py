@@ -182,7 +182,7 @@ def classify(
     from datetime import UTC, datetime
 
     from richpanel_middleware.classify.local_model import LocalClassifier
-    from richpanel_middleware.classify.text import word_count
+    from richpanel_middleware.classify.text import strip_quoted_history, word_count
     from richpanel_middleware.configuration import load_app_config
     from richpanel_middleware.helpdesk.model import Comment
     from richpanel_middleware.policy.engine import PolicyContext, plan_actions
@@ -204,7 +204,7 @@ def classify(
         result,
         PolicyContext(
             channel=channel,
-            word_count=word_count(text),
+            word_count=word_count(strip_quoted_history(text)),
             guard=GuardVerdict(message),
             flags=config.default_flags,
         ),

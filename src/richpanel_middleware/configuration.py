@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from richpanel_middleware.domain.intents import TIER0_INTENTS, Tier, spec_of
 from richpanel_middleware.policy.config import Flags, Guards, RoutingMap, Thresholds
 from richpanel_middleware.policy.engine import PolicyConfig
 from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
@@ -32,6 +33,21 @@ CONFIG_FILES = (
 
 class ConfigError(Exception):
     """A configuration file is missing or invalid."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that rejects duplicate mapping keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +94,15 @@ def load_thresholds(path: Path) -> Thresholds:
 
 def _load(path: Path, model: type[ModelT]) -> ModelT:
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # _UniqueKeyLoader is a SafeLoader, so no arbitrary objects are constructed.
+        raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError as error:
         raise ConfigError(
             f"{path}: file not found; restore it from the defaults in config/"
         ) from error
+    except yaml.MarkedYAMLError as error:
+        line = f" at line {error.problem_mark.line + 1}" if error.problem_mark else ""
+        raise ConfigError(f"{path}: invalid YAML{line}: {error.problem}") from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: invalid YAML: {error}") from error
     if not isinstance(raw, dict):
@@ -102,10 +122,24 @@ def _check_cross_references(
 ) -> None:
     known = set(catalog.template_ids)
     for intent, route in routing.intents.items():
-        if route.template is not None and route.template not in known:
+        where = f"{directory / 'routing.yaml'}: intents.{intent.value}.template"
+        if route.template is None:
+            continue
+        entry = catalog.get(route.template)
+        if entry is None:
+            raise ConfigError(f"{where}: {route.template!r} is not in templates.yaml")
+        # A Tier 0 intent may only send a Tier 0 (neutral acknowledgement) template, and no
+        # other intent may send one or a template above its own maximum tier.
+        is_tier0_intent = intent in TIER0_INTENTS
+        if is_tier0_intent != (entry.tier_level is Tier.ESCALATION):
             raise ConfigError(
-                f"{directory / 'routing.yaml'}: intents.{intent.value}.template: "
-                f"{route.template!r} is not in templates.yaml"
+                f"{where}: {route.template!r} is a Tier {entry.tier} template; Tier 0 intents take "
+                "only Tier 0 templates and other intents never do"
+            )
+        if entry.tier_level > spec_of(intent).max_tier:
+            raise ConfigError(
+                f"{where}: {route.template!r} is Tier {entry.tier}, above the intent's maximum "
+                f"Tier {int(spec_of(intent).max_tier)}"
             )
     for template_id in flags.template_enabled:
         if template_id not in known:

@@ -355,3 +355,18 @@ def test_escalation_survives_benign_follow_up(
     assert summary["replies"] == 0
     assert _route_tags(summary["tags"]) == ["route-leadership-team"]
     assert [t for t in summary["tags"] if t.startswith("mw-tier-")] == ["mw-tier-0"]
+
+
+def test_rejected_api_key_waits_instead_of_dead_lettering(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline(retry_base_delay_s=0.05, retry_max_delay_s=0.2, max_receives=2)
+    sandbox.admin.post(
+        "/_sandbox/faults",
+        json={"fail_next": {"path_contains": "/v1/tickets", "status": 401, "count": 6}},
+    ).raise_for_status()
+    created = sandbox.create(sample_text("sample-04"))
+
+    assert pipeline.drain(timeout_s=60)
+    assert pipeline.stack.queue.stats().dead_lettered == 0
+    assert sandbox.summary(created["ticket_id"])["replies"] == 1

@@ -252,3 +252,104 @@ def test_rules_ignore_zero_width_characters(text: str) -> None:
     from richpanel_middleware.classify.tier0_rules import match_tier0
 
     assert match_tier0(text) != ()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("Don't make me call my lawyer.", "legal_threat"),
+        ("I won't hesitate to contact my lawyer.", "legal_threat"),
+        ("ch\u0430rgeback incoming", "chargeback"),
+        ("I'll have my l4wyer call you.", "legal_threat"),
+        ("I'll c-h-a-r-g-e-b-a-c-k.", "chargeback"),
+        ("I'll reverse teh charge.", "chargeback"),
+        ("I've already told Visa.", "chargeback"),
+        ("my bank's fraud team is already on it", "chargeback"),
+        ("PS: I know your home address.", "harassment_threats"),
+        ("Ya puse la queja en mi banco.", "chargeback"),
+        ("Rückbuchung kommt.", "chargeback"),
+        ("Je vais contacter mon avocat.", "legal_threat"),
+    ],
+)
+def test_rules_catch_disguised_threats(text: str, rule: str) -> None:
+    from richpanel_middleware.classify.tier0_rules import match_tier0
+
+    assert [hit.rule_id for hit in match_tier0(text)] == [rule]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't want to sue anyone, just send the right size",
+        "I already told my bank I changed cards, stop the renewals",
+        "order 1001 came in 3 boxes",
+        "my mp3 player stopped working",
+    ],
+)
+def test_rules_stay_quiet_on_ordinary_text(text: str) -> None:
+    from richpanel_middleware.classify.tier0_rules import match_tier0
+
+    assert match_tier0(text) == ()
+
+
+def test_language_without_evidence_is_unknown() -> None:
+    from richpanel_middleware.classify.language import detect_language
+
+    assert detect_language("Je vais contacter mon avocat") == "unknown"
+    assert detect_language("Where is my order?") == "en"
+    assert detect_language("¿Dónde está mi pedido?") == "es"
+
+
+def _config_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    from richpanel_middleware.configuration import default_config_dir
+
+    target = tmp_path / "config"
+    shutil.copytree(default_config_dir(), target)
+    return target
+
+
+def test_config_rejects_intake_template_for_tier0(tmp_path: Path) -> None:
+    from richpanel_middleware.configuration import ConfigError, load_app_config
+
+    folder = _config_copy(tmp_path)
+    routing = folder / "routing.yaml"
+    routing.write_text(
+        routing.read_text(encoding="utf-8").replace(
+            "template: t_chargeback_neutral_ack}", "template: t_order_status_ask_order_number}"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"intents\.chargeback_dispute\.template"):
+        load_app_config(folder)
+
+
+def test_config_rejects_duplicate_yaml_keys(tmp_path: Path) -> None:
+    from richpanel_middleware.configuration import ConfigError, load_app_config
+
+    folder = _config_copy(tmp_path)
+    guards = folder / "guards.yaml"
+    guards.write_text(
+        guards.read_text(encoding="utf-8") + "max_auto_replies_per_24h: 5\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"guards\.yaml: invalid YAML at line \d+: duplicate key"):
+        load_app_config(folder)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Ana", "Ana"),
+        ("  Ana María ", "Ana"),
+        ("\u3164", None),
+        ("<b>Ana</b>", None),
+        ("An\u0303a", "A\u00f1a"),
+        ("x" * 60, None),
+        (None, None),
+    ],
+)
+def test_first_name_sanitising(raw: str | None, expected: str | None) -> None:
+    from richpanel_middleware.pipeline.worker import _safe_first_name
+
+    assert _safe_first_name(raw) == expected

@@ -128,10 +128,12 @@ _WORD = re.compile(r"[a-z]+")
 
 
 def detect_language(text: str, *, hint: str | None = None) -> str:
-    """Return "en", "es" or "unknown" (or `hint` when the text gives too little evidence)."""
+    """Return "en", "es" or "unknown" (or `hint` when the text gives no clear evidence)."""
     words = _WORD.findall(fold(text))
     english = sum(word in _ENGLISH for word in words)
     spanish = sum(word in _SPANISH for word in words)
+    # No evidence, or a tie, is "unknown" (no template reply) rather than a guess: a
+    # French or German message must not get English copy.
     if max(english, spanish) == 0 or english == spanish:
-        return hint or ("en" if words else "unknown")
+        return hint or "unknown"
     return "es" if spanish > english else "en"

@@ -66,14 +66,21 @@ _SHORTHAND = {
     "recognised": "recognized",
     "authorised": "authorized",
     "unauthorised": "unauthorized",
+    "teh": "the",
 }
 _SHORTHAND_PATTERN = re.compile(r"\b(" + "|".join(map(re.escape, _SHORTHAND)) + r")\b")
 
 
-# "c h a r g e b a c k": four or more single letters separated by single spaces.
-_SPACED_LETTERS = re.compile(r"\b(?:[a-z] ){3,}[a-z]\b")
-# "ch@rgeback": an at sign between letters stands for an "a".
-_AT_FOR_A = re.compile(r"(?<=[a-z])@(?=[a-z])")
+# "c h a r g e b a c k" or "c-h-a-r-g-e": four or more single letters with one separator each.
+_SPACED_LETTERS = re.compile(r"\b(?:[a-z][ .\-_*]){3,}[a-z]\b")
+# "ch@rgeback", "l4wyer": a symbol or digit between letters stands for the letter it resembles.
+_LEET_BETWEEN_LETTERS = re.compile(r"(?<=[a-z])[@4310$5](?=[a-z])")
+_LEET = {"@": "a", "4": "a", "3": "e", "1": "i", "0": "o", "$": "s", "5": "s"}
+# Cyrillic and Greek letters that look like Latin ones ("chаrgeback" with a Cyrillic a).
+_CONFUSABLES = str.maketrans(
+    "аеорсухіјѕԁɡӏвкмнтαεορτυνικ",
+    "aeopcyxijsdglbkmhtaeoptuvik",
+)
 
 
 def normalise_for_rules(text: str) -> str:
@@ -82,8 +89,9 @@ def normalise_for_rules(text: str) -> str:
     For example "ur acct" becomes "your account", "ch@rgeback" and "c h a r g e b a c k"
     become "chargeback".
     """
-    folded = _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), fold(text))
-    folded = _AT_FOR_A.sub("a", folded)
+    folded = fold(text).translate(_CONFUSABLES)
+    folded = _SPACED_LETTERS.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), folded)
+    folded = _LEET_BETWEEN_LETTERS.sub(lambda m: _LEET[m.group(0)], folded)
     return _SHORTHAND_PATTERN.sub(lambda m: _SHORTHAND[m.group(1)], folded)
 
 
@@ -141,6 +149,13 @@ _CHARGEBACK = _rule(
         words=16,
     ),
     r"\bsubmitted a claim through my (?:credit )?card\b",
+    # "I've already told Visa." ends there; "told my bank I changed cards" goes on.
+    rf"\b(?:already )?(?:told|informed|notified|reported (?:it|this|you|the charge) to) (?:my |the )?{_BANKS}"
+    rf"(?:\s*(?:[.!;]|$)| about (?:this|it|you|the charge|your (?:store|shop|company)))",
+    rf"\b{_BANKS}(?:'s)? fraud (?:team|department|unit)\b",
+    r"\b(?:queja|reclamo|reclamacion) (?:en|con|a|ante) (?:mi |el )?banco\b|\bbanco ya (?:lo sabe|esta al tanto|"
+    r"esta enterado)\b",
+    r"\bruckbuchung\b|\bretrofacturation\b|\bopposition bancaire\b|\bcontestation bancaire\b",
     r"\bcard dispute\b|\bdispute (?:with|through) (?:my|the) (?:card|bank)\b",
     r"\bdescono[cz]\w+ (?:el |los |este |ese |un )?(?:cargo|cobro|pago)s?\b",
     _near(r"\bdisputas?\b", r"\b(?:banco|tarjeta|paypal|visa|mastercard)\b", words=6),
@@ -195,6 +210,8 @@ _LEGAL = _rule(
     r"\bcomplaint (?:with|to) (?:your|the|a) (?:regulator|authorities|ftc|bbb|attorney general|"
     r"consumer)|\b(?:your|the) regulator\b",
     r"\bproceedings (?:will|shall) be\b|\bissue proceedings\b|\bon behalf of my client\b",
+    r"\b(?:mon|notre|un) avocat\b|\bpoursuivre en justice\b|\b(?:mein|meinen|einen) (?:rechts)?anwalt\b|"
+    r"\bverklagen\b",
     r"\bdemanda (?:en camino|lista|preparada)\b|\b(?:para|en) la demanda\b",
     r"\bdemand(?:ar|are|aremos|arlos|arles|arte|arlo|ando|ado)\b",
     r"\b(?:poner|pondre|interponer|presentar|presentare|meter|una) (?:una )?demanda\b",
@@ -260,6 +277,7 @@ _HARASSMENT = _rule(
     r"\bwaiting for (?:him|her|you|them|u) with\b|\bwith a (?:bat|gun|knife|crowbar|hammer)\b",
     r"\byou won'?t like what (?:i|we)(?:'ll| will)? do\b|\bwho'?s laughing when\b",
     r"\bno respondo de (?:lo que|mis actos)\b",
+    r"\bi (?:know|have|got) (?:your|ur) (?:home |personal |private )?address\b",
     r"\bmake (?:you|them|him|her|your \w+) (?:\w+ )?regret\b",
     r"\bfound (?:your|the) (?:\w+(?:'s)? ){0,2}(?:family|kids|children|home|house|wife|husband)\b",
     r"\b(?:knows?|find out|found out|tell me|looked up|figure out) where (?:she|he|they|you|your \w+|"
@@ -396,6 +414,19 @@ _NEGATION_INSIDE = re.compile(
 )
 
 
+# Negated forms that are still threats: "don't make me call my lawyer", "I won't hesitate to".
+_THREATENING_NEGATION = re.compile(
+    r"\b(?:(?:don't|dont|do not) (?:make|force|push) me|(?:won't|wont|will not|would not|"
+    r"wouldn't) hesitate|no me (?:hagan|obliguen)|no (?:dudare|dudaremos) en)\b"
+)
+
+
+def _negated(prefix: str, matched: str) -> bool:
+    if _THREATENING_NEGATION.search(prefix):
+        return False
+    return bool(_NEGATION_BEFORE.search(prefix) or _NEGATION_INSIDE.search(matched))
+
+
 def match_tier0(text: str) -> tuple[RuleHit, ...]:
     """Return one hit per Tier 0 rule that matches `text`, in rule order."""
     folded = normalise_for_rules(text)
@@ -403,7 +434,7 @@ def match_tier0(text: str) -> tuple[RuleHit, ...]:
     for rule in TIER0_RULES:
         for match in rule.pattern.finditer(folded):
             prefix = folded[max(0, match.start() - 40) : match.start()]
-            if _NEGATION_BEFORE.search(prefix) or _NEGATION_INSIDE.search(match.group(0)):
+            if _negated(prefix, match.group(0)):
                 continue
             hits.append(RuleHit(rule.rule_id, rule.intent))
             break

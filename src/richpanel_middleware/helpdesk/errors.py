@@ -27,7 +27,12 @@ from __future__ import annotations
 
 import hashlib
 
-from richpanel_middleware.pipeline.errors import PermanentError, PipelineError, RetryableError
+from richpanel_middleware.pipeline.errors import (
+    CredentialsError,
+    PermanentError,
+    PipelineError,
+    RetryableError,
+)
 
 CONVERSATION_REF_LENGTH = 12
 
@@ -126,7 +131,7 @@ class RichpanelBadRequest(RichpanelPermanentError):
         self.error_text = error_text
 
 
-class RichpanelUnauthorized(RichpanelPermanentError):
+class RichpanelUnauthorized(RichpanelPermanentError, CredentialsError):
     """Richpanel responded 401: the API key is missing, wrong or revoked."""
 
 

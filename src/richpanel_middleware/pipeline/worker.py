@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -36,7 +37,7 @@ from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.executor import ActionExecutor
 from richpanel_middleware.observability.logging import correlation
 from richpanel_middleware.observability.redaction import reference
-from richpanel_middleware.pipeline.errors import PermanentError, RetryableError
+from richpanel_middleware.pipeline.errors import CredentialsError, PermanentError, RetryableError
 from richpanel_middleware.pipeline.ports import (
     ClaimOutcome,
     Classifier,
@@ -64,6 +65,8 @@ from richpanel_middleware.policy.plan import ActionPlan
 _logger = logging.getLogger(__name__)
 
 _FIRST_NAME = re.compile(r"^[^\W\d_][^\W\d_'\- ]{0,39}$")
+# Letters that render as blank space (Hangul fillers), so a "name" of them looks empty.
+_BLANK_LETTERS = frozenset("\u3164\u115f\u1160\uffa0")
 
 
 class EventOutcome(StrEnum):
@@ -154,6 +157,20 @@ class Worker:
         started = time.perf_counter()
         try:
             record = self._process(event)
+        except CredentialsError as error:
+            delay = self._retry_delay(message.transient_failures)
+            _logger.error(
+                "vendor rejected the configured credentials; the event waits for a fix",
+                extra={
+                    "event": "credentials_rejected",
+                    "conversation_ref": conversation_ref,
+                    "error_type": type(error).__name__,
+                    "retry_in_s": round(delay, 2),
+                },
+            )
+            self._event_keys.release(event.event_key)
+            self._queue.release(message.receipt, delay_s=delay, transient=True)
+            return EventOutcome.RETRY
         except RetryableError as error:
             delay = self._retry_delay(message.transient_failures)
             _logger.warning(
@@ -403,5 +420,8 @@ def _safe_first_name(value: str | None) -> str | None:
     """Use the profile's first name only when it looks like one word of a name, else greet generically."""
     if not value:
         return None
-    candidate = value.strip().split()[0] if value.strip() else ""
-    return candidate if _FIRST_NAME.match(candidate) else None
+    normalized = unicodedata.normalize("NFC", value).strip()
+    candidate = normalized.split()[0] if normalized else ""
+    if not _FIRST_NAME.match(candidate) or any(ch in _BLANK_LETTERS for ch in candidate):
+        return None
+    return candidate

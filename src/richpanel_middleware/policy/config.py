@@ -170,6 +170,6 @@ class Flags(_Config):
 
 class Guards(_Config):
     version: Literal[1]
-    max_auto_replies_per_24h: int = Field(ge=0)
+    max_auto_replies_per_24h: int = Field(ge=0, le=20)
     reopen_window_days: float = Field(ge=0)
     conversation_state_ttl_days: float = Field(gt=0)

@@ -232,6 +232,21 @@ def _reply(
                 "classifier asked for a human",
             ),
         ]
+    entry = config.catalog.get(template_id) if template_id else None
+    if entry is not None:
+        # Configuration validation enforces this too; policy does not rely on it.
+        tier_matches = (
+            entry.tier_level is Tier.ESCALATION
+            if tier is Tier.ESCALATION
+            else Tier.ESCALATION < entry.tier_level <= tier
+        )
+        checks.append(
+            Gate(
+                "template_tier",
+                tier_matches,
+                f"template is Tier {entry.tier}, plan is Tier {int(tier)}",
+            )
+        )
     gates.extend(Gate(g.name, g.passed, "" if g.passed else g.reason) for g in checks)
     if template_id is None or not all(gate.passed for gate in checks):
         return None

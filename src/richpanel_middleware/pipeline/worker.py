@@ -157,34 +157,25 @@ class Worker:
         started = time.perf_counter()
         try:
             record = self._process(event)
-        except CredentialsError as error:
+        except (CredentialsError, RetryableError) as error:
+            # Outages, rate limits and rejected credentials are not the event's fault: the
+            # receive is given back, so only retention can end the retries.
             delay = self._retry_delay(message.transient_failures)
-            _logger.error(
-                "vendor rejected the configured credentials; the event waits for a fix",
+            credentials = isinstance(error, CredentialsError)
+            _logger.log(
+                logging.ERROR if credentials else logging.WARNING,
+                "vendor rejected the configured credentials; the event waits for a fix"
+                if credentials
+                else "event failed, will retry",
                 extra={
-                    "event": "credentials_rejected",
-                    "conversation_ref": conversation_ref,
-                    "error_type": type(error).__name__,
-                    "retry_in_s": round(delay, 2),
-                },
-            )
-            self._event_keys.release(event.event_key)
-            self._queue.release(message.receipt, delay_s=delay, transient=True)
-            return EventOutcome.RETRY
-        except RetryableError as error:
-            delay = self._retry_delay(message.transient_failures)
-            _logger.warning(
-                "event failed, will retry",
-                extra={
-                    "event": "event_retry",
+                    "event": "credentials_rejected" if credentials else "event_retry",
                     "conversation_ref": conversation_ref,
                     "error_type": type(error).__name__,
                     "receive_count": message.receive_count,
                     "retry_in_s": round(delay, 2),
                 },
             )
-            self._event_keys.release(event.event_key)
-            self._queue.release(message.receipt, delay_s=delay, transient=True)
+            self._retry_later(event, message, delay_s=delay, transient=True)
             return EventOutcome.RETRY
         except PermanentError as error:
             _logger.error(
@@ -213,8 +204,7 @@ class Worker:
                 "unexpected error; the event will be retried",
                 extra={"event": "event_error", "conversation_ref": conversation_ref},
             )
-            self._event_keys.release(event.event_key)
-            self._queue.release(message.receipt, delay_s=delay)
+            self._retry_later(event, message, delay_s=delay, transient=False)
             return EventOutcome.RETRY
 
         record["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -361,6 +351,12 @@ class Worker:
         )
         ttl_s = self._guards.conversation_state_ttl_days * 24 * 3600
         self._conversations.put(updated, ttl_s=ttl_s)
+
+    def _retry_later(
+        self, event: InboundEvent, message: QueueMessage, *, delay_s: float, transient: bool
+    ) -> None:
+        self._event_keys.release(event.event_key)
+        self._queue.release(message.receipt, delay_s=delay_s, transient=transient)
 
     def _retry_delay(self, exponent: int) -> float:
         delay = self._options.retry_base_delay_s * (2 ** min(max(0, exponent), 20))

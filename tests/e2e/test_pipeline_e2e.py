@@ -370,3 +370,19 @@ def test_rejected_api_key_waits_instead_of_dead_lettering(
     assert pipeline.drain(timeout_s=60)
     assert pipeline.stack.queue.stats().dead_lettered == 0
     assert sandbox.summary(created["ticket_id"])["replies"] == 1
+
+
+def test_unapplied_write_dead_letters_instead_of_blocking(
+    sandbox: Sandbox, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start_pipeline(retry_base_delay_s=0.05, retry_max_delay_s=0.2, max_receives=2)
+    sandbox.admin.post(
+        "/_sandbox/faults",
+        json={"ignore_next_writes": {"path_contains": "add-tags", "count": 50}},
+    ).raise_for_status()
+    created = sandbox.create(sample_text("sample-04"))
+
+    assert pipeline.drain(timeout_s=60)
+    assert pipeline.stack.queue.stats().dead_lettered == 1
+    # The reply promises a human follow-up, so it never goes out unrouted.
+    assert sandbox.summary(created["ticket_id"])["replies"] == 0

@@ -353,3 +353,53 @@ def test_first_name_sanitising(raw: str | None, expected: str | None) -> None:
     from richpanel_middleware.pipeline.worker import _safe_first_name
 
     assert _safe_first_name(raw) == expected
+
+
+def test_minimal_bodies_are_never_merged(tmp_path: Path) -> None:
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+
+    queue = SqliteQueue(Database(tmp_path / "q.sqlite3"))
+    service = IngressService(queue=queue, tokens=["tok"])
+    body = b'{"ticket_id": "t-1", "event_type": "customer_message"}'
+    first = service.handle(token="tok", raw_body=body)
+    second = service.handle(token="tok", raw_body=body)
+    assert first.status_code == 202
+    assert second.status_code == 202
+    assert queue.stats().pending == 2
+
+
+def test_identifying_extra_field_deduplicates(tmp_path: Path) -> None:
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+
+    queue = SqliteQueue(Database(tmp_path / "q.sqlite3"))
+    service = IngressService(queue=queue, tokens=["tok"])
+    body = b'{"ticket_id": "t-1", "event_type": "customer_message", "sent_at": "12:00:01"}'
+    assert service.handle(token="tok", raw_body=body).status_code == 202
+    assert service.handle(token="tok", raw_body=body).body["status"] == "duplicate"
+    assert queue.stats().pending == 1
+
+
+def test_lease_keeper_keeps_event_held(tmp_path: Path) -> None:
+    import time
+
+    from richpanel_middleware.pipeline.leases import LeaseKeeper
+    from richpanel_middleware.pipeline.ports import ClaimOutcome
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+    from richpanel_middleware.runtime.local.sqlite_stores import SqliteIdempotencyStore
+
+    database = Database(tmp_path / "q.sqlite3")
+    queue = SqliteQueue(database)
+    keys = SqliteIdempotencyStore(database)
+    queue.enqueue(group_id="c-1", dedup_key="k-1", body="{}")
+    message = queue.receive(max_messages=1, visibility_timeout_s=0.3)[0]
+    assert keys.claim("k-1", lease_s=0.3) is ClaimOutcome.CLAIMED
+
+    with LeaseKeeper(
+        queue=queue, event_keys=keys, receipt=message.receipt, event_key="k-1", timeout_s=0.3
+    ):
+        time.sleep(1.0)
+        assert queue.receive(max_messages=1, visibility_timeout_s=0.3) == []
+        assert keys.claim("k-1", lease_s=0.3) is ClaimOutcome.IN_PROGRESS
+
+    time.sleep(0.5)
+    assert len(queue.receive(max_messages=1, visibility_timeout_s=0.3)) == 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from richpanel_middleware.domain import tags as tag_names
-from richpanel_middleware.pipeline.errors import RetryableError
+from richpanel_middleware.pipeline.errors import PipelineError, RetryableError
 from richpanel_middleware.pipeline.ports import ClaimOutcome, Helpdesk, IdempotencyStore
 from richpanel_middleware.policy.plan import ActionPlan
 
@@ -37,8 +37,12 @@ class ActionResult:
     status: ActionStatus
 
 
-class WriteNotVerified(RetryableError):
-    """A write returned success but the re-read conversation does not show it."""
+class WriteNotVerified(PipelineError):
+    """A write returned success but the re-read conversation does not show it.
+
+    Not a transient error: the retry counts toward dead-lettering, so a write that never
+    applies cannot hold up the conversation's queue until retention ends.
+    """
 
 
 class ActionExecutor:
@@ -103,11 +107,13 @@ class ActionExecutor:
                     action=lambda: self._helpdesk.assign(conversation_id, assignee_id=assignee),
                 )
             )
-        if plan.reply is not None and not self._still_newest(conversation_id, answered_message_id):
+        if plan.reply is not None and not self._safe_to_reply(
+            conversation_id, answered_message_id, routing_tags
+        ):
             # A newer customer message (or a human reply) arrived while this event was being
             # handled. Its own event decides; replying now could reply to the wrong message.
             _logger.info("reply withheld: conversation changed", extra={"event": "reply_withheld"})
-            plan = replace(plan, reply=None)
+            plan = replace(plan, reply=None, close=False)
             results.append(ActionResult("send_message", ActionStatus.WITHHELD))
         if plan.reply is not None:
             body = plan.reply.body
@@ -145,7 +151,7 @@ class ActionExecutor:
                 )
             )
 
-        self._verify(plan, conversation_id, routing_tags)
+        self._verify(plan, conversation_id, routing_tags, answered_message_id)
         return results
 
     def _run(
@@ -168,10 +174,20 @@ class ActionExecutor:
         self._idempotency.complete(key)
         return ActionResult(kind, ActionStatus.DONE)
 
-    def _still_newest(self, conversation_id: str, answered_message_id: str) -> bool:
-        """Re-read the conversation just before a reply: the answered message must still be the
-        newest customer message, and no one else may have written after it."""
+    def _safe_to_reply(
+        self, conversation_id: str, answered_message_id: str, routing_tags: list[str]
+    ) -> bool:
+        """Re-read the conversation just before a reply.
+
+        The answered message must still be the newest customer message with no one else
+        writing after it. The routing tags must be visible too: a reply promises that a
+        teammate follows up, so it never goes out before the conversation is routed. Missing
+        tags raise `WriteNotVerified`, and the retry writes them again.
+        """
         ticket = self._helpdesk.get_ticket(conversation_id)
+        missing = [t for t in routing_tags if t not in ticket.tags]
+        if missing:
+            raise WriteNotVerified(f"{len(missing)} routing tags missing before the reply")
         comments = sorted(ticket.comments, key=lambda comment: comment.created_at)
         position = next(
             (i for i, c in enumerate(comments) if c.comment_id == answered_message_id), None
@@ -180,14 +196,23 @@ class ActionExecutor:
             return False
         return all(c.author_id == self._bot_author_id for c in comments[position + 1 :])
 
-    def _verify(self, plan: ActionPlan, conversation_id: str, routing_tags: list[str]) -> None:
+    def _verify(
+        self,
+        plan: ActionPlan,
+        conversation_id: str,
+        routing_tags: list[str],
+        answered_message_id: str,
+    ) -> None:
         """Re-read the conversation: a 2xx from Richpanel is not proof that a write applied."""
         ticket = self._helpdesk.get_ticket(conversation_id)
         missing = [t for t in routing_tags if t not in ticket.tags]
         if missing:
             raise WriteNotVerified(f"{len(missing)} routing tags missing after add-tags")
-        if plan.reply is not None and not any(
-            c.author_id == self._bot_author_id for c in ticket.comments
-        ):
+        answered = next((c for c in ticket.comments if c.comment_id == answered_message_id), None)
+        reply_seen = answered is not None and any(
+            c.author_id == self._bot_author_id and c.created_at >= answered.created_at
+            for c in ticket.comments
+        )
+        if plan.reply is not None and not reply_seen:
             # The send key is already completed, so a retry will not send again.
             _logger.error("reply not visible after send", extra={"event": "reply_not_verified"})

@@ -94,16 +94,29 @@ def parse_strict_json(raw: bytes) -> Any:
     return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
-def dedup_key(payload: WebhookPayload, document: Mapping[str, Any]) -> str:
-    """Key for "the same delivery": conversation + message id, else a hash of the whole body.
+# Body fields that identify only the conversation, never one message of it.
+_CONVERSATION_FIELDS = frozenset(
+    {"ticket_id", "conversation_id", "event_type", "channel", "ticket_url"}
+)
 
-    Without a message id the only way to tell two messages of one conversation apart is
-    the rest of the body (for example a timestamp placeholder in the tenant's template).
+
+def dedup_key(payload: WebhookPayload, document: Mapping[str, Any]) -> str:
+    """Key for "the same delivery".
+
+    - With a message id: conversation + message id.
+    - Without one, but with other fields the tenant's template adds (a timestamp, say):
+      a hash of the whole body.
+    - With only conversation-level fields: a random key, so no delivery is ever dropped.
+      Such a body is the same for every message of a conversation, and merging them would
+      lose a later message, possibly a chargeback. A repeated delivery is harmless, because
+      the worker never replies twice to one customer message.
     """
     if payload.message_id is not None:
         material = f"msg\x1f{payload.conversation}\x1f{payload.message_id}"
-    else:
+    elif set(document) - _CONVERSATION_FIELDS:
         material = "body\x1f" + json.dumps(document, sort_keys=True, separators=(",", ":"))
+    else:
+        return f"delivery-{uuid.uuid4().hex}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -2,8 +2,11 @@
 
 Steps: claim the event key -> load flags -> fetch the conversation -> loop guard ->
 classify (Tier 0 rules first) -> policy -> execute with per-action idempotency ->
-record the decision. Retryable failures release the message with backoff; permanent
-failures dead-letter it. Either way the outcome is logged and recorded.
+record the decision. Transient failures (outages, rate limits, rejected credentials)
+release the message with a capped doubling delay and do not count toward dead-lettering;
+permanent failures dead-letter it at once; other errors retry and count. Each outcome is
+logged. If the database itself fails while settling, the message reappears after its
+visibility timeout.
 """
 
 from __future__ import annotations
@@ -34,10 +37,11 @@ from richpanel_middleware.domain.decision import (
 )
 from richpanel_middleware.domain.events import InboundEvent
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
-from richpanel_middleware.helpdesk.executor import ActionExecutor
+from richpanel_middleware.helpdesk.executor import ActionExecutor, WriteNotVerified
 from richpanel_middleware.observability.logging import correlation
 from richpanel_middleware.observability.redaction import reference
 from richpanel_middleware.pipeline.errors import CredentialsError, PermanentError, RetryableError
+from richpanel_middleware.pipeline.leases import LeaseKeeper
 from richpanel_middleware.pipeline.ports import (
     ClaimOutcome,
     Classifier,
@@ -155,8 +159,16 @@ class Worker:
             return EventOutcome.RETRY
 
         started = time.perf_counter()
+        keeper = LeaseKeeper(
+            queue=self._queue,
+            event_keys=self._event_keys,
+            receipt=message.receipt,
+            event_key=event.event_key,
+            timeout_s=self._options.visibility_timeout_s,
+        )
         try:
-            record = self._process(event)
+            with keeper:
+                record = self._process(event)
         except (CredentialsError, RetryableError) as error:
             # Outages, rate limits and rejected credentials are not the event's fault: the
             # receive is given back, so only retention can end the retries.
@@ -198,6 +210,19 @@ class Worker:
             self._event_keys.complete(event.event_key, result=EventOutcome.FAILED.value)
             self._queue.dead_letter(message.receipt, reason=type(error).__name__)
             return EventOutcome.FAILED
+        except WriteNotVerified as error:
+            delay = self._retry_delay(message.receive_count - 1)
+            _logger.warning(
+                "write not visible after success; retrying (counts toward dead-lettering)",
+                extra={
+                    "event": "write_not_verified",
+                    "conversation_ref": conversation_ref,
+                    "detail": str(error),
+                    "receive_count": message.receive_count,
+                },
+            )
+            self._retry_later(event, message, delay_s=delay, transient=False)
+            return EventOutcome.RETRY
         except Exception:
             delay = self._retry_delay(message.receive_count - 1)
             _logger.exception(

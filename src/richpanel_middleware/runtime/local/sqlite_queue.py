@@ -130,6 +130,14 @@ class SqliteQueue:
             )
         return cursor.rowcount == 1
 
+    def extend_visibility(self, receipt: str, *, visibility_timeout_s: float) -> bool:
+        with self._db.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE queue_messages SET in_flight_until = ? WHERE receipt = ?",
+                (self._clock() + visibility_timeout_s, receipt),
+            )
+        return cursor.rowcount == 1
+
     def dead_letter(self, receipt: str, *, reason: str) -> bool:
         """Move an in-flight message to the dead-letter table at once (a permanent failure)."""
         now = self._clock()

@@ -62,6 +62,14 @@ class SqliteIdempotencyStore:
                 (key, COMPLETED, result, now, now + self._retention_s),
             )
 
+    def extend_lease(self, key: str, *, lease_s: float) -> bool:
+        with self._db.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE idempotency SET lease_until = ? WHERE key = ? AND status = ?",
+                (self._clock() + lease_s, key, IN_PROGRESS),
+            )
+        return cursor.rowcount == 1
+
     def release(self, key: str) -> None:
         with self._db.transaction() as connection:
             connection.execute(

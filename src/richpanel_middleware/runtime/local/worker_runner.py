@@ -82,8 +82,9 @@ class WorkerRunner:
                 for message in messages:
                     self._worker.handle(message)
             except Exception:
-                # handle() settles every message itself; reaching here is a bug, not data loss,
-                # because the message becomes visible again after its visibility timeout.
+                # handle() settles the message unless the database itself failed (a claim,
+                # record or delete). Nothing is lost: the message becomes visible again after
+                # its visibility timeout, and that receive counts toward dead-lettering.
                 _logger.exception("worker loop error", extra={"event": "worker_loop_error"})
             finally:
                 with self._busy_lock:

@@ -269,6 +269,11 @@ def test_rules_ignore_zero_width_characters(text: str) -> None:
         ("Ya puse la queja en mi banco.", "chargeback"),
         ("Rückbuchung kommt.", "chargeback"),
         ("Je vais contacter mon avocat.", "legal_threat"),
+        ("Don't make me sue.", "legal_threat"),
+        ("I'll sue you", "legal_threat"),
+        ("los llevo a juicio si no me responden", "legal_threat"),
+        ("We think his card was skimmed", "fraud_suspected"),
+        ("I've already reversed the payment with my bank", "chargeback"),
     ],
 )
 def test_rules_catch_disguised_threats(text: str, rule: str) -> None:
@@ -281,6 +286,20 @@ def test_rules_catch_disguised_threats(text: str, rule: str) -> None:
     "text",
     [
         "I don't want to sue anyone, just send the right size",
+        "Hi, this is Sue, where is my order?",
+        "my email is sue.smith@example.com, please update it",
+        "A mi juicio el producto es excelente",
+        "ship it to my lawyer's office please",
+        "I want to know which charger works with my phone",
+        "Will this cleaner harm them? I have cats",
+        "The skimmed milk arrived spoiled",
+        "My gift card was used for half of order 1234",
+        "This is not me in the photo you sent",
+        "The courier left it without my permission at the neighbour",
+        "Can you tell me who placed the order? My husband or me",
+        "Can I get my money back on my credit card please?",
+        "I was charged twice, can you reverse the charge?",
+        "Please stop the payment on my subscription renewal",
         "I already told my bank I changed cards, stop the renewals",
         "order 1001 came in 3 boxes",
         "my mp3 player stopped working",
@@ -368,15 +387,15 @@ def test_minimal_bodies_are_never_merged(tmp_path: Path) -> None:
     assert queue.stats().pending == 2
 
 
-def test_identifying_extra_field_deduplicates(tmp_path: Path) -> None:
+def test_constant_extra_field_is_not_merged(tmp_path: Path) -> None:
     from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
 
     queue = SqliteQueue(Database(tmp_path / "q.sqlite3"))
     service = IngressService(queue=queue, tokens=["tok"])
-    body = b'{"ticket_id": "t-1", "event_type": "customer_message", "sent_at": "12:00:01"}'
+    body = b'{"ticket_id": "t-1", "event_type": "customer_message", "brand": "acme"}'
     assert service.handle(token="tok", raw_body=body).status_code == 202
-    assert service.handle(token="tok", raw_body=body).body["status"] == "duplicate"
-    assert queue.stats().pending == 1
+    assert service.handle(token="tok", raw_body=body).status_code == 202
+    assert queue.stats().pending == 2
 
 
 def test_lease_keeper_keeps_event_held(tmp_path: Path) -> None:
@@ -403,3 +422,61 @@ def test_lease_keeper_keeps_event_held(tmp_path: Path) -> None:
 
     time.sleep(0.5)
     assert len(queue.receive(max_messages=1, visibility_timeout_s=0.3)) == 1
+
+
+def test_chargeback_after_many_messages_still_escalates() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.helpdesk.model import Comment, Ticket
+    from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    texts = ["I am filing a chargeback with my bank", *(f"hello {n}?" for n in range(8))]
+    comments = tuple(
+        Comment(f"c{n}", "customer", text, start + timedelta(minutes=n), False)
+        for n, text in enumerate(texts)
+    )
+    ticket = Ticket("t", "OPEN", "email", (), None, comments)
+    verdict = evaluate_loop_guard(
+        ticket,
+        event_message_id=None,
+        state=None,
+        bot_author_id="mw-bot",
+        guards=load_app_config().guards,
+        now=start + timedelta(hours=1),
+    )
+    assert verdict.pending[0].comment_id == "c0"
+    assert len(verdict.pending) == len(texts)
+
+
+def test_existing_database_gains_new_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, group_id TEXT "
+            "NOT NULL, dedup_key TEXT NOT NULL, body TEXT NOT NULL, enqueued_at REAL NOT NULL, "
+            "visible_at REAL NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT, "
+            "in_flight_until REAL)"
+        )
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+
+    queue = SqliteQueue(Database(path))
+    queue.enqueue(group_id="c", dedup_key="k", body="{}")
+    assert queue.receive(max_messages=1, visibility_timeout_s=5)[0].transient_failures == 0
+
+
+def test_runner_unhealthy_after_receive_failure(tmp_path: Path) -> None:
+    import time
+
+    from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
+    from richpanel_middleware.runtime.local.worker_runner import WorkerRunner
+
+    queue = SqliteQueue(Database(tmp_path / "q.sqlite3"))
+    runner = WorkerRunner(None, queue, concurrency=1, visibility_timeout_s=5)  # type: ignore[arg-type]
+    runner.check_healthy()
+    runner.last_receive_failure = time.monotonic()
+    with pytest.raises(RuntimeError, match="cannot receive"):
+        runner.check_healthy()

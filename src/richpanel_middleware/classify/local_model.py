@@ -38,6 +38,7 @@ from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier, spe
 
 CORPUS_RESOURCE = "training_v1.jsonl"
 MODEL_FAMILY = "local_tfidf_logreg_v1"
+MODEL_MAX_CHARS = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +140,8 @@ class LocalClassifier:
     ) -> Classification:
         started = time.perf_counter()
         hits = match_tier0(text)
-        scores = self._model.predict_scores(text)
+        # The rules read everything; the model reads the newest part of a long turn.
+        scores = self._model.predict_scores(text[-MODEL_MAX_CHARS:])
         decision = decision_from_scores(
             scores,
             rule_intents=[hit.intent for hit in hits],

@@ -118,16 +118,19 @@ _CHARGEBACK = _rule(
     r"\bcharge ?-?backs?\b",
     r"\bcontra ?cargos?\b",
     rf"\bdisput(?:e|ed|ing)\b (?:\w+ ){{0,3}}(?:the |this |that |a |my |your )?{_MONEY}",
-    rf"\b(?:file|filed|filing|open|opened|opening|raise|raised|start|started|submit|submitted|"
+    rf"\b(?:file|filed|filing|open|opened|opening|raise|raised|start|started|starting|submit|submitted|"
     rf"lodge|lodged|put in|initiate|initiated)\b (?:a |an )?(?:formal )?(?:dispute|claim|case)\b"
-    rf"(?: \w+){{0,4}} (?:with|through|on|via|at) (?:my |the )?{_BANKS}",
+    rf"(?: \w+){{0,4}} (?:with|through|on|via|at) (?:my |the )?(?:{_BANKS}|credit card|card)\b",
     rf"\b{_BANKS}\b(?: \w+){{0,8}} (?:dispute|reverse|reversing|reversal|claw|clawing|"
     rf"pull(?:ing)? (?:the |my )?(?:money|funds|payment|charge) back|take (?:the )?money back|"
     rf"taking (?:the )?money back|get(?:ting)? (?:my )?money back|investigat\w*|refund(?:ing)? me)",
-    r"\b(?:revers\w*|claw\w* back|pull\w* back) (?:the |this |that |my |your )?"
-    r"(?:charge|payment|transaction)",
+    # The customer reversing a charge is a chargeback; asking the shop to reverse one is not.
+    r"\b(?:i'?ll|i will|i'?m going to|i am going to|going to|i have|i've|i already|already) "
+    r"(?:\w+ )?(?:revers\w*|claw\w* back|pull\w* back) (?:the |this |that |my |your )?"
+    r"(?:charge|payment|transaction|money)",
     r"\b(?:paypal|klarna|afterpay) (?:dispute|claim|case)\b",
-    r"\bstop(?:ped)? (?:the )?payment\b",
+    r"\b(?:put|place|placed|putting) a stop payment\b|\bstop payment order\b|"
+    rf"\b{_BANKS}\b(?: \w+){{0,5}} stop(?:ped)? (?:the )?payment\b",
     r"\b(?:reclam\w+|disput\w+|descono[cz]\w+|anul\w+|revert\w+|cancel\w+ (?:en|con|desde)) "
     r"(?:\w+ ){0,3}(?:el |los |este |ese |un )?(?:cargo|cobro)s?\b(?:\s\w+){0,4}\s"
     r"(?:con|en|a|ante|al|desde) (?:mi |el )?(?:banco|tarjeta|emisor|paypal)",
@@ -138,7 +141,7 @@ _CHARGEBACK = _rule(
     r"(?:mi |el |la )?(?:banco|tarjeta|emisor|paypal)",
     r"\bdisputa (?:con|en|ante) (?:mi |el |la )?(?:banco|tarjeta|paypal)",
     _near(
-        rf"\b(?:{_BANKS}|number on the back of my card|my card|credit card|the card)\b",
+        rf"\b(?:{_BANKS}|number on the back of my card)\b",
         r"\b(?:revers\w*|contest\w*|disput\w*|credited me|temporary credit|refuse the charge|"
         r"take the charge off|pull the funds|retrieval request|proof of delivery|"
         r"looking into the (?:transaction|charge|payment)|investigat\w*|"
@@ -180,7 +183,10 @@ _LEGAL = _rule(
     r"see|seeing|lawyer up) (?:a |an |my |our )?(?:lawyers?|attorneys?|solicitors?|legal counsel)",
     r"\blawyer(?:ed|ing)? up\b",
     r"\blegal (?:action|steps|proceedings|route|recourse|measures|claim|case)\b",
-    r"\b(?:sue|suing|sued)\b",
+    # "sue" alone is also a first name, so it needs a threatening frame.
+    r"\b(?:i'?ll|i will|i'?m going to|i am going to|going to|we will|we'?ll|to|me|i may|i might|"
+    r"i could|i can|i shall) sue\b|\bsue (?:you|your|them|the company|this company|the store)\b|"
+    r"\bsuing\b|\bsued\b",
     r"\blaw ?suits?\b|\bclass[- ]action\b|\bsmall[- ]claims\b",
     r"\b(?:see|meet) (?:you|u) in court\b|\b(?:take|taking|bring|drag|dragging) "
     r"(?:you|u|this|it|your \w+|them)(?: \w+){0,2} to (?:court|tribunal|a judge)",
@@ -198,7 +204,10 @@ _LEGAL = _rule(
         r"\b(?:carta|redact\w*|escribirles|contactarles|contactara|contactaran|en contacto)\b",
         words=6,
     ),
-    r"\b(?:my|our) (?:attorney|lawyer|solicitor|legal counsel)(?:'s office)?\b(?! friend)",
+    r"\b(?:my|our) (?:attorney|lawyer|solicitor|legal counsel)(?:'s office)? (?:has|have|will|is|"
+    r"are|wants|needs|says|said|advised|told|sent|sending|drafting|knows|already)\b",
+    r"\bhear(?:ing)? from (?:my|our) (?:lawyer|attorney|solicitor)s?\b|"
+    r"\bhave my (?:lawyer|attorney|solicitor) (?:handle|deal|look|call|contact|write)\b",
     r"\b(?:a|the) judge (?:can|will|decide|to decide)|\bun juez\b",
     r"\b(?:county|district|small|civil|federal|magistrates?|claims) court\b|\bin court\b|"
     r"\bto court\b",
@@ -217,7 +226,9 @@ _LEGAL = _rule(
     r"\b(?:poner|pondre|interponer|presentar|presentare|meter|una) (?:una )?demanda\b",
     r"\bdemanda (?:contra|legal|judicial)\b",
     r"\bdenunci\w+",
-    r"\b(?:juzgado|juicio|tribunales?|accion(?:es)? legal(?:es)?|via legal|medidas legales|"
+    # "a mi juicio" means "in my opinion", so juicio needs a legal frame.
+    r"\b(?:llevar\w*|llevo|llevamos|ir|iremos|vamos|nos vemos) (?:a|en) juicio\b|\bjuicio contra\b|"
+    r"\b(?:juzgado|tribunales?|accion(?:es)? legal(?:es)?|via legal|medidas legales|"
     r"procedimiento judicial)\b",
     r"\bprofeco\b|\b(?:oficina|defensa|proteccion|asociacion) (?:del|de|al) consum\w+|"
     r"\b(?:ante|a|en) consumo\b|\bhoja de reclamaciones\b",
@@ -228,7 +239,9 @@ _HARASSMENT = _rule(
     Intent.HARASSMENT_THREATS,
     r"\bi know where (?:you|u|your \w+) (?:live|work|are)\b",
     r"\b(?:find|found|finding|look up|looking up) (?:out )?where (?:you|u|your \w+) (?:lives?|works?)\b",
-    r"\b(?:kill|murder|hurt|beat|shoot|stab|harm|punch|smash|strangle|slap|destroy) "
+    r"\b(?:i'?ll|i will|i'?m going to|i am going to|going to|i want to|i'?d|i would|i could|"
+    r"i should|i'?m about to|let me|someone should|somebody should|i'?m gonna) (?:\w+ )?"
+    r"(?:kill|murder|hurt|beat|shoot|stab|harm|punch|smash|strangle|slap|destroy) "
     r"(?:you|u|ya|your (?:staff|team|employees|workers|boss|ceo|family|kids|agents)|"
     r"every ?one|all of you|someone|somebody|him|her|them)\b",
     r"\b(?:you|u)(?:'ll| will| are going to| gonna) (?:regret|pay for) (?:this|it)\b",
@@ -259,7 +272,8 @@ _HARASSMENT = _rule(
     r"\b(?:idiotas|imbeciles|estupidos|pendejos|inutiles de mierda|hijos de puta|malditos inutiles|"
     r"putos)\b",
     r"\b(?:post|share|publish|leak|tell everyone) where (?:your|the) (?:\w+ )?(?:\w+ )?(?:lives?|works?)\b",
-    r"\bknow (?:what|which|where|who)\b(?: \w+){0,8} (?:lives?|drives?|works?|sleeps?)\b",
+    r"\bknow (?:what|which|where|who)\b(?: \w+){0,8} (?:lives?|drives?|sleeps?)\b|"
+    r"\bknow where (?:you|he|she|they|your \w+) works?\b",
     r"\bsee what happens to (?:you|u|your)\b|\bwhat(?:ever)? is coming (?:to|for) (?:you|u)\b|"
     r"\bit'?s coming for (?:you|u)\b",
     r"\bpay (?:you|u|him|her|them|your \w+) a (?:little )?visit\b",
@@ -349,7 +363,7 @@ _FRAUD = _rule(
     r"\bno son mi(?:o|a)s\b",
     r"\b(?:charge|order|purchase|transaction|payment|account|card)s?\b(?: \w+){0,3} (?:isn'?t|"
     r"aren'?t|wasn'?t|weren'?t|is not|are not) (?:mine|ours)\b|"
-    r"\b(?:it|that|this) (?:was|is)(?:n'?t| not) me\b|\bnot by me\b|"
+    r"\b(?:it|that) (?:wasn'?t|was not) me\b|\bnot by me\b|"
     r"\bwhoever\b.{0,40}\b(?:isn'?t|wasn'?t|is not|was not) me\b",
     _near(
         r"\b(?:i|we) (?:never|didn'?t|did not|didnt|have never|haven'?t) (?:even )?(?:order|ordered|place|"
@@ -361,11 +375,14 @@ _FRAUD = _rule(
     r"\b(?:someone|somebody|a stranger|some ?one else)\b (?:has |had )?(?:been )?(?:changed|reset|"
     r"accessed|got into|logged into|is ordering|ordering|placed|is using|has been using|spending|bought|"
     r"is spending|got hold of|emptied|drained)\b",
-    r"\bwithout (?:me asking|my (?:permission|consent|knowledge|authori[sz]ation))\b",
+    r"\b(?:reset|changed|accessed|logged in|used|charged|order|ordered|bought|placed|made|opened)\b"
+    r"(?: \w+){0,6} "
+    r"without (?:me asking|my (?:permission|consent|knowledge|authori[sz]ation))\b",
     r"\b(?:don'?t|do not|can'?t|cannot) recogni[sz]e (?:\w+ ){0,2}(?:order|purchase|charge|"
     r"transaction|payment)s?\b",
     r"\bthat (?:i|we) (?:didn'?t|did not|never|didnt) (?:place|make|authori[sz]e|order|buy)\b",
-    r"\b(?:card|account|details)\b(?: \w+){0,4} (?:was|were|got|has been) used (?:to|for)\b",
+    r"\b(?<!gift )(?:card|account|details)\b(?: \w+){0,4} (?:was|were|got|has been) used (?:to|for)\b"
+    r"(?: \w+){0,6} (?:i|we) (?:never|didn'?t|did not)\b",
     _near(
         r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"
     ),
@@ -379,12 +396,15 @@ _FRAUD = _rule(
     r"(?:site|store|shop|website)\b",
     r"\b(?:charge|order|purchase|transaction|payment)s?\b(?: \w+){0,4} (?:i|we) (?:don't|do not|"
     r"didn't|did not|can't|cannot) recogni[sz]e\b",
-    r"\bwho (?:placed|made) (?:an |this |that |the )?(?:order|purchase)\b|\bquien (?:hizo|realizo|"
+    r"\bwho (?:placed|made) (?:an |this |that |the )?(?:order|purchase)\b(?: \w+){0,2} (?:with|using|on|"
+    r"from) my\b|\bquien (?:hizo|realizo|"
     r"pidio) (?:una |un |el |la |este |esta )?(?:compra|pedido)\b",
-    r"\bwithout (?:my )?permission\b|\b(?:my|a) stolen (?:credit |debit )?card\b",
+    r"\b(?:bought|ordered|charged|used|placed|made|purchased|spent|spending|ordering|buying)\b"
+    r"(?: \w+){0,6} without (?:my )?permission\b|\b(?:my|a) stolen (?:credit |debit )?card\b",
     r"\bidentity (?:was|has been|got) stolen\b|\b(?:account|order)s?(?: \w+){0,3} (?:created|opened|"
     r"placed) in my name\b",
-    r"\bskimmed\b|\b(?:treat|report(?:ing)?) (?:this|it) as fraud\b|\b(?:this is|looks like) fraud\b",
+    r"\b(?:card|details) (?:was |were |got |has been )?(?:\w+ )?skimmed\b|\bskimmed (?:my|the) card\b|"
+    r"\b(?:treat|report(?:ing)?) (?:this|it) as fraud\b|\b(?:this is|looks like) fraud\b",
     r"\bque no (?:pedi|hice|compre|autorice)\b|\b(?:yo )?nunca (?:compre|hice|pedi|realice) (?:nada|ese|"
     r"esa|este|esta|ningun)\b|\brobaron (?:mis|los) datos\b",
     r"\b(?:pedido|compra|cargo|cobro|orden)s? (?:\w+ ){0,6}que (?:yo )?(?:nunca|no) (?:hice|realice|"
@@ -422,7 +442,7 @@ _THREATENING_NEGATION = re.compile(
 
 
 def _negated(prefix: str, matched: str) -> bool:
-    if _THREATENING_NEGATION.search(prefix):
+    if _THREATENING_NEGATION.search(f"{prefix}{matched}"):
         return False
     return bool(_NEGATION_BEFORE.search(prefix) or _NEGATION_INSIDE.search(matched))
 

@@ -94,29 +94,18 @@ def parse_strict_json(raw: bytes) -> Any:
     return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
-# Body fields that identify only the conversation, never one message of it.
-_CONVERSATION_FIELDS = frozenset(
-    {"ticket_id", "conversation_id", "event_type", "channel", "ticket_url"}
-)
-
-
 def dedup_key(payload: WebhookPayload, document: Mapping[str, Any]) -> str:
-    """Key for "the same delivery".
+    """Key for "the same delivery": conversation + message id, or a fresh key without one.
 
-    - With a message id: conversation + message id.
-    - Without one, but with other fields the tenant's template adds (a timestamp, say):
-      a hash of the whole body.
-    - With only conversation-level fields: a random key, so no delivery is ever dropped.
-      Such a body is the same for every message of a conversation, and merging them would
-      lose a later message, possibly a chargeback. A repeated delivery is harmless, because
-      the worker never replies twice to one customer message.
+    Without a message id nothing in the body reliably tells two messages of a conversation
+    apart: a tenant's template may add constant fields, and merging two deliveries would
+    drop the later message, possibly a chargeback. So every such delivery is its own event.
+    A repeated delivery is harmless, because the worker never replies twice to one
+    customer message.
     """
-    if payload.message_id is not None:
-        material = f"msg\x1f{payload.conversation}\x1f{payload.message_id}"
-    elif set(document) - _CONVERSATION_FIELDS:
-        material = "body\x1f" + json.dumps(document, sort_keys=True, separators=(",", ":"))
-    else:
+    if payload.message_id is None:
         return f"delivery-{uuid.uuid4().hex}"
+    material = f"msg\x1f{payload.conversation}\x1f{payload.message_id}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

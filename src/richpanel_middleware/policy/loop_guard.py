@@ -106,7 +106,8 @@ def evaluate_loop_guard(
     )
 
 
-MAX_PENDING_MESSAGES = 5
+# A bound for pathological conversations; Tier 0 rules read every pending message up to it.
+MAX_PENDING_MESSAGES = 200
 
 
 def _pending_turn(

@@ -73,6 +73,9 @@ CREATE TABLE IF NOT EXISTS flags (
 
 DATABASE_FILE = "rpmw.sqlite3"
 
+# Columns added after a table first shipped: (table, column, definition).
+_ADDED_COLUMNS = (("queue_messages", "transient_failures", "INTEGER NOT NULL DEFAULT 0"),)
+
 
 class Database:
     """A SQLite database shared by the queue and the stores, with one connection per thread."""
@@ -87,6 +90,15 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         # executescript commits on its own, so it runs outside `transaction()`.
         self.connection().executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database made by an earlier release up to the current columns."""
+        connection = self.connection()
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {row["name"] for row in connection.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @classmethod
     def in_folder(cls, folder: Path) -> Database:

@@ -64,6 +64,8 @@ class LocalStack:
         self.flags.load()
         if self.worker_expected and self.runner is None:
             raise RuntimeError("worker is not running yet (the local model may still be training)")
+        if self.runner is not None:
+            self.runner.check_healthy()
 
     def close(self) -> None:
         if self.runner is not None:

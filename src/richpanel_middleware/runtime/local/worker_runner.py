@@ -37,6 +37,7 @@ class WorkerRunner:
         self._threads: list[threading.Thread] = []
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self.last_receive_failure: float | None = None
 
     def start(self) -> WorkerRunner:
         _logger.info(
@@ -58,6 +59,12 @@ class WorkerRunner:
             "worker stopped", extra={"event": "worker_stop", "threads_still_running": alive}
         )
 
+    def check_healthy(self, *, window_s: float = 30.0) -> None:
+        """Raise RuntimeError when a queue receive failed within the last `window_s` seconds."""
+        failed_at = self.last_receive_failure
+        if failed_at is not None and time.monotonic() - failed_at < window_s:
+            raise RuntimeError("the worker cannot receive from the queue; see the logs")
+
     @property
     def busy(self) -> int:
         with self._busy_lock:
@@ -70,6 +77,7 @@ class WorkerRunner:
                     max_messages=1, visibility_timeout_s=self._visibility_timeout_s
                 )
             except Exception:
+                self.last_receive_failure = time.monotonic()
                 _logger.exception("queue receive failed", extra={"event": "receive_failed"})
                 self._stopping.wait(1.0)
                 continue

@@ -223,6 +223,98 @@ def classify(
     typer.echo(json.dumps(output, indent=2, ensure_ascii=False))
 
 
+@app.command("eval")
+def eval_command(
+    golden: Annotated[
+        Path, typer.Option(help="JSONL file, or a folder of them, with labelled rows.")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for metrics.json and the other artifacts.")],
+    baseline: Annotated[
+        Path | None, typer.Option(help="Committed metrics.json to compare against.")
+    ] = None,
+    classifier: Annotated[
+        str, typer.Option(help="local (llm and cascade are not built yet).")
+    ] = "local",
+    write_baseline: Annotated[
+        bool, typer.Option(help="Replace --baseline with this run's metrics (on purpose only).")
+    ] = False,
+) -> None:
+    """Evaluate the decision pipeline on a golden set; exit 1 when a gate fails."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from richpanel_middleware.classify.local_model import LocalClassifier
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.eval.gates import evaluate_gates
+    from richpanel_middleware.eval.golden import GoldenFileError, load_examples
+    from richpanel_middleware.eval.metrics import compute_metrics
+    from richpanel_middleware.eval.reports import write_artifacts
+    from richpanel_middleware.eval.runner import predict
+    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+
+    if classifier != "local":
+        raise _fail(f"--classifier {classifier!r} is not available yet; use local")
+    if write_baseline and baseline is None:
+        raise _fail("--write-baseline needs --baseline PATH to know where to write")
+    try:
+        examples = load_examples(golden)
+        config = load_app_config(_settings().config_dir)
+    except (GoldenFileError, ConfigError) as error:
+        raise _fail(str(error)) from error
+    settings = _settings()
+    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
+    local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+
+    with Progress(
+        TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_console
+    ) as bar:
+        task = bar.add_task("eval", total=len(examples))
+        predictions = predict(
+            examples, local, config.policy, config.default_flags, progress=lambda: bar.advance(task)
+        )
+    try:
+        metrics = compute_metrics(predictions)
+    except ValueError as error:
+        raise _fail(str(error)) from error
+    splits: dict[str, dict[str, Any]] = {}
+    for name, held in (("train", False), ("held_out", True)):
+        members = [p for p in predictions if p.example.held_out is held and p.example.labelled]
+        if members:
+            split = compute_metrics(members)
+            splits[name] = {k: v for k, v in split.items() if k != "per_intent"}
+    metrics["splits"] = splits
+    metrics["classifier"] = local.version
+
+    reference = None
+    if baseline is not None and baseline.exists() and not write_baseline:
+        reference = json.loads(baseline.read_text(encoding="utf-8"))
+    gates = evaluate_gates(metrics, reference)
+    write_artifacts(out, metrics, predictions, gates)
+    if write_baseline and baseline is not None:
+        baseline.parent.mkdir(parents=True, exist_ok=True)
+        baseline.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        _console.print(f"Baseline written to {baseline}")
+
+    table = Table(title=f"Evaluation of {len(examples)} examples")
+    for column in ("split", "labelled", "accuracy", "macro F1", "Tier 0 recall", "unsafe replies"):
+        table.add_column(column)
+    for name, part in (("all", metrics), *splits.items()):
+        table.add_row(
+            name,
+            str(part["labelled"]),
+            f"{part['accuracy']:.4f}",
+            f"{part['macro_f1']:.4f}",
+            f"{part['tier0_recall']:.4f}",
+            str(part["unsafe_replies"]),
+        )
+    Console().print(table)
+    failed = [gate for gate in gates if not gate.passed]
+    for gate in failed:
+        _console.print(f"[red]gate failed:[/red] {gate.name}: {gate.detail}")
+    _console.print(f"{len(gates) - len(failed)} of {len(gates)} gates passed; artifacts in {out}")
+    if failed:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def schema(
     name: Annotated[

@@ -152,6 +152,12 @@ _CHARGEBACK = _rule(
         words=16,
     ),
     r"\bsubmitted a claim through my (?:credit )?card\b",
+    # Money back through the bank is a chargeback; money back to the card is a refund.
+    _near(r"\bbanco\b", r"\b(?:devuelv\w*|me regresen|la plata|el dinero de vuelta)\b", words=10),
+    rf"\b(?:told|asked|instructed|called) (?:my |the )?{_BANKS} to (?:refuse|reverse|stop|block|take|pull|"
+    rf"dispute|reject|claw|get)\b",
+    rf"\b{_BANKS}\b(?: \w+){{0,3}} (?:is |are )?(?:getting|taking|pulling|clawing) (?:it|the money|my money|"
+    rf"the payment) back\b",
     # "I've already told Visa." ends there; "told my bank I changed cards" goes on.
     rf"\b(?:already )?(?:told|informed|notified|reported (?:it|this|you|the charge) to) (?:my |the )?{_BANKS}"
     rf"(?:\s*(?:[.!;]|$)| about (?:this|it|you|the charge|your (?:store|shop|company)))",
@@ -165,9 +171,8 @@ _CHARGEBACK = _rule(
     _near(
         r"\b(?:banco|tarjeta|compania de mi tarjeta|visa|mastercard|paypal|emisor)\b",
         r"\b(?:devolver el importe|regrese el dinero|devuelva el dinero|abono el dinero|"
-        r"pedir las pruebas|revisa la compra|investiga\w*|reclam\w*|contracargo\w*|devuelv\w*|"
-        r"revirt\w*|reviert\w*|revert\w*|retroced\w*|"
-        r"me regresen|la plata)",
+        r"pedir las pruebas|revisa la compra|investiga\w*|reclam\w*|contracargo\w*|"
+        r"revirt\w*|reviert\w*|revert\w*|retroced\w*)",
         words=10,
     ),
 )
@@ -219,6 +224,9 @@ _LEGAL = _rule(
     r"\bcomplaint (?:with|to) (?:your|the|a) (?:regulator|authorities|ftc|bbb|attorney general|"
     r"consumer)|\b(?:your|the) regulator\b",
     r"\bproceedings (?:will|shall) be\b|\bissue proceedings\b|\bon behalf of my client\b",
+    r"\b(?:spoken|spoke|talked|been talking|consulted) (?:to |with )?(?:a|an|my|our) (?:lawyer|attorney|"
+    r"solicitor)s?\b",
+    r"\b(?:reclamacion|denuncia|queja) ante\b|\bdireccion general de consumo\b",
     r"\b(?:mon|notre|un) avocat\b|\bpoursuivre en justice\b|\b(?:mein|meinen|einen) (?:rechts)?anwalt\b|"
     r"\bverklagen\b",
     r"\bdemanda (?:en camino|lista|preparada)\b|\b(?:para|en) la demanda\b",
@@ -291,6 +299,18 @@ _HARASSMENT = _rule(
     r"\bwaiting for (?:him|her|you|them|u) with\b|\bwith a (?:bat|gun|knife|crowbar|hammer)\b",
     r"\byou won'?t like what (?:i|we)(?:'ll| will)? do\b|\bwho'?s laughing when\b",
     r"\bno respondo de (?:lo que|mis actos)\b",
+    r"\bknow what time (?:your|you) (?:\w+ )?(?:clock off|leave|finish|get off|close)\b|"
+    r"\bknow (?:which|what) car\b",
+    r"\bor else[.!]*\s*$",
+    _near(r"\b(?:post|posting|publish|leak|share|sharing|spread|make a video|put up)\w*\b",
+          r"\b(?:full name|phone number|home address|pic of (?:her|his|their) house|"
+          r"photo of (?:her|his|their) house)\b", words=8),
+    r"\b(?:tenga|tengan|tengas) cuidado cuando salga\w*\b|\bque (?:tenga|tengan) cuidado\b",
+    r"\bsending (?:my )?(?:brothers|boys|friends|guys|people|cousins|crew)\b(?: \w+){0,2} (?:to|round to|"
+    r"over to) your\b",
+    r"\bfound your\b(?: \w+){0,4} (?:girlfriend|boyfriend|wife|husband|family|kids|house|home address)\b",
+    r"\blo (?:va|van|vas) a pagar caro\b|\bme planto en su\b",
+    r"\b(?:i'?ll|i will) be waiting (?:outside|for you|for (?:him|her|them))\b",
     r"\bi (?:know|have|got) (?:your|ur) (?:home |personal |private )?address\b",
     r"\bmake (?:you|them|him|her|your \w+) (?:\w+ )?regret\b",
     r"\bfound (?:your|the) (?:\w+(?:'s)? ){0,2}(?:family|kids|children|home|house|wife|husband)\b",
@@ -298,7 +318,7 @@ _HARASSMENT = _rule(
     r"the \w+) (?:lives?|works?)\b",
     r"\b(?:you|your \w+|staff|agents|team|employees|people)\b(?: \w+){0,2} (?:are|is) (?:all )?"
     r"(?:\w+ )?(?:idiots|morons|clowns|imbeciles|scum|cunts|retards|garbage|trash)\b",
-    r"\b(?:you|your \w+)(?: \w+){0,2} (?:incompetent|stupid|useless|brainless|worthless) "
+    r"\b(?:you|your \w+)(?: \w+){0,2} (?:incompetent|stupid|useless|brainless|worthless|dumb|lying) "
     r"(?:clowns?|cows?|idiots?|morons?|pieces? of (?:shit|garbage|trash))\b",
     r"\bpieces? of (?:shit|garbage|trash)\b|\bdead meat\b|\byou'?re (?:all )?(?:dead|gonna die)\b",
     r"\b(?:going to|will|'ll) find (?:you|your \w+)\b|\bi'?m coming for (?:you|him|her|them|your)\b",
@@ -372,7 +392,8 @@ _FRAUD = _rule(
         r"another state|address i don'?t know|from you|with you|stranger)\b",
         words=10,
     ),
-    r"\b(?:someone|somebody|a stranger|some ?one else)\b (?:has |had )?(?:been )?(?:changed|reset|"
+    r"\b(?:someone|somebody|a stranger|some ?one else)(?:'s)?\b (?:has |had )?(?:been )?(?:changed|reset|"
+    r"logging into|buying|"
     r"accessed|got into|logged into|is ordering|ordering|placed|is using|has been using|spending|bought|"
     r"is spending|got hold of|emptied|drained)\b",
     r"\b(?:reset|changed|accessed|logged in|used|charged|order|ordered|bought|placed|made|opened)\b"
@@ -380,13 +401,17 @@ _FRAUD = _rule(
     r"without (?:me asking|my (?:permission|consent|knowledge|authori[sz]ation))\b",
     r"\b(?:don'?t|do not|can'?t|cannot) recogni[sz]e (?:\w+ ){0,2}(?:order|purchase|charge|"
     r"transaction|payment)s?\b",
-    r"\bthat (?:i|we) (?:didn'?t|did not|never|didnt) (?:place|make|authori[sz]e|order|buy)\b",
+    r"\bthat (?:i|we) (?:\w+ )?(?:didn'?t|did not|never|didnt) (?:place|make|authori[sz]e|order|buy)\b",
     r"\b(?<!gift )(?:card|account|details)\b(?: \w+){0,4} (?:was|were|got|has been) used (?:to|for)\b"
     r"(?: \w+){0,6} (?:i|we) (?:never|didn'?t|did not)\b",
     _near(
         r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"
     ),
     r"\bnever lived at\b",
+    r"(?<!todavia )(?<!aun )\bno he comprado nada\b(?=.{0,80}\b(?:cargo|cobro|tarjeta|pedido)\b)|\b(?:me )?han robado (?:los )?datos\b|\bsin mi (?:permiso|autorizacion|"
+    r"consentimiento)\b|\bme han (?:hackeado|jaqueado|robado|clonado) (?:la|mi) (?:cuenta|tarjeta)\b",
+    r"\b(?:order|charge|purchase|transaction|payment)s?\b(?: \w+){0,5} (?:i|we) (?:didn'?t|did not|never|"
+    r"don'?t) (?:make|made|place|placed|authori[sz]e|recogni[sz]e|order|ordered)\b",
     r"\b(?:hacked|compromised|took over|broke into|got into) (?:my|our) (?:\w+ )?(?:account|login|card)\b",
     r"\baccount (?:was |got |has been )?(?:hacked|compromised|taken over)\b",
     r"\b(?:i|we) (?:never|didn'?t|did not) (?:order|ordered|bought|buy|purchase|purchased|authori[sz]ed?|"
@@ -409,7 +434,7 @@ _FRAUD = _rule(
     r"esa|este|esta|ningun)\b|\brobaron (?:mis|los) datos\b",
     r"\b(?:pedido|compra|cargo|cobro|orden)s? (?:\w+ ){0,6}que (?:yo )?(?:nunca|no) (?:hice|realice|"
     r"pedi|autorice|compre)\b",
-    r"\balguien (?:\w+ )?(?:cambio|entro|accedio|compro|uso|esta usando|ha usado|ha entrado|"
+    r"\balguien (?:\w+ )?(?:cambio|entro|accedio|compro|uso|esta usando|ha usado|ha entrado|hecho|realizado|"
     r"ha comprado|hizo)\b",
     _near(
         r"\b(?:me robaron|robaron|hackearon|jaquearon|clonaron)\b",
@@ -447,9 +472,16 @@ def _negated(prefix: str, matched: str) -> bool:
     return bool(_NEGATION_BEFORE.search(prefix) or _NEGATION_INSIDE.search(matched))
 
 
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+
+
 def match_tier0(text: str) -> tuple[RuleHit, ...]:
-    """Return one hit per Tier 0 rule that matches `text`, in rule order."""
-    folded = normalise_for_rules(text)
+    """Return one hit per Tier 0 rule that matches `text`, in rule order.
+
+    Lines quoted with `>` are someone else's earlier words (often our own agent's), so
+    they are skipped; every other line is read, including new text below a quoted block.
+    """
+    folded = normalise_for_rules(_QUOTED_LINE.sub("", text))
     hits: list[RuleHit] = []
     for rule in TIER0_RULES:
         for match in rule.pattern.finditer(folded):

@@ -1,0 +1,1 @@
+"""Offline evaluation: golden sets, metrics, release gates and reports."""

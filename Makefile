@@ -15,13 +15,14 @@ demo: $(STAMP)
 	$(BIN)/rpmw demo --report demo-report.json
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
+	$(BIN)/rpmw eval --golden eval/golden --baseline eval/baseline/metrics.json --out var/eval
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## wrk (Debian package) makes the ingress figures meaningful

@@ -152,6 +152,8 @@ _CHARGEBACK = _rule(
         words=16,
     ),
     r"\bsubmitted a claim through my (?:credit )?card\b",
+    rf"\b{_BANKS} (?:is|are) (?:now )?handling (?:this|it|the (?:dispute|claim|charge))\b|"
+    r"\basked (?:them|my bank|the bank) to (?:pull|reverse|take|claw)\b",
     # Money back through the bank is a chargeback; money back to the card is a refund.
     _near(r"\bbanco\b", r"\b(?:devuelv\w*|me regresen|la plata|el dinero de vuelta)\b", words=10),
     rf"\b(?:told|asked|instructed|called) (?:my |the )?{_BANKS} to (?:refuse|reverse|stop|block|take|pull|"
@@ -227,6 +229,7 @@ _LEGAL = _rule(
     r"\b(?:spoken|spoke|talked|been talking|consulted) (?:to |with )?(?:a|an|my|our) (?:lawyer|attorney|"
     r"solicitor)s?\b",
     r"\b(?:reclamacion|denuncia|queja) ante\b|\bdireccion general de consumo\b",
+    r"\bpreserve all (?:records|documents|evidence)\b|\brepresenting (?:a|my|our) client\b",
     r"\b(?:mon|notre|un) avocat\b|\bpoursuivre en justice\b|\b(?:mein|meinen|einen) (?:rechts)?anwalt\b|"
     r"\bverklagen\b",
     r"\bdemanda (?:en camino|lista|preparada)\b|\b(?:para|en) la demanda\b",
@@ -311,6 +314,11 @@ _HARASSMENT = _rule(
     r"\bfound your\b(?: \w+){0,4} (?:girlfriend|boyfriend|wife|husband|family|kids|house|home address)\b",
     r"\blo (?:va|van|vas) a pagar caro\b|\bme planto en su\b",
     r"\b(?:i'?ll|i will) be waiting (?:outside|for you|for (?:him|her|them))\b",
+    r"\b(?:keep ignoring|ignore) me and (?:see|watch)\b|\bcoming down there\b|\bnot leaving nicely\b",
+    r"\bfound (?:her|his|their) (?:facebook|instagram|linkedin|address|house|family)\b|"
+    r"\bmessage (?:her|his|their) family\b|\b(?:kid|kids|children|daughter|son)'?s? school\b",
+    r"\b(?:os vais|se van|te vas) a enterar\b|\bdeserves? a (?:beating|slap|punch|smack|kicking)\b",
+    r"\bf(?:uck|\*+|u\*+k|\*+k) (?:you|your (?:company|staff|team|store|shop))\b",
     r"\bi (?:know|have|got) (?:your|ur) (?:home |personal |private )?address\b",
     r"\bmake (?:you|them|him|her|your \w+) (?:\w+ )?regret\b",
     r"\bfound (?:your|the) (?:\w+(?:'s)? ){0,2}(?:family|kids|children|home|house|wife|husband)\b",
@@ -408,6 +416,13 @@ _FRAUD = _rule(
         r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"
     ),
     r"\bnever lived at\b",
+    _near(r"\b(?:i|we)(?:'ve| have) never (?:shopped|ordered|bought)\b",
+          r"\b(?:charge|charged|card|statement|confirmation)\b", words=12),
+    r"\bsomeone hack(?:ed)? me\b|\bhacked me\b",
+    r"\b(?:those|these|they) (?:orders? )?(?:aren'?t|are not|weren'?t|were not) (?:mine|ours)\b",
+    rf"\b{_BANKS} flagged (?:a|the|this|that) (?:purchase|charge|transaction|payment)\b|\bwallet was stolen\b",
+    r"\b(?:order|charge|purchase|transaction|payment)s?\b(?: \S+){0,3} (?:isn'?t|is not|wasn'?t|was not) "
+    r"(?:mine|ours)\b",
     r"(?<!todavia )(?<!aun )\bno he comprado nada\b(?=.{0,80}\b(?:cargo|cobro|tarjeta|pedido)\b)|\b(?:me )?han robado (?:los )?datos\b|\bsin mi (?:permiso|autorizacion|"
     r"consentimiento)\b|\bme han (?:hackeado|jaqueado|robado|clonado) (?:la|mi) (?:cuenta|tarjeta)\b",
     r"\b(?:order|charge|purchase|transaction|payment)s?\b(?: \w+){0,5} (?:i|we) (?:didn'?t|did not|never|"
@@ -433,7 +448,7 @@ _FRAUD = _rule(
     r"\bque no (?:pedi|hice|compre|autorice)\b|\b(?:yo )?nunca (?:compre|hice|pedi|realice) (?:nada|ese|"
     r"esa|este|esta|ningun)\b|\brobaron (?:mis|los) datos\b",
     r"\b(?:pedido|compra|cargo|cobro|orden)s? (?:\w+ ){0,6}que (?:yo )?(?:nunca|no) (?:hice|realice|"
-    r"pedi|autorice|compre)\b",
+    r"pedi|autorice|compre|he hecho|he realizado|he pedido|he comprado)\b",
     r"\balguien (?:\w+ )?(?:cambio|entro|accedio|compro|uso|esta usando|ha usado|ha entrado|hecho|realizado|"
     r"ha comprado|hizo)\b",
     _near(

@@ -316,6 +316,92 @@ def eval_command(
 
 
 @app.command()
+def calibrate(
+    golden: Annotated[
+        Path, typer.Option(help="Golden JSONL file or folder (training split used).")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the proposed thresholds YAML.")],
+    tier1_precision: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="Target precision for Tier 1 templates.")
+    ] = 0.95,
+    tier2_precision: Annotated[
+        float, typer.Option(min=0.5, max=1.0, help="Target precision for Tier 2 replies.")
+    ] = 0.99,
+) -> None:
+    """Propose Tier 1 and Tier 2 confidence thresholds that reach target precisions."""
+    import yaml
+
+    from richpanel_middleware.classify.local_model import LocalClassifier
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.eval.calibration import lowest_threshold, propose_tier1_thresholds
+    from richpanel_middleware.eval.golden import GoldenFileError, load_examples
+    from richpanel_middleware.eval.runner import predict
+    from richpanel_middleware.policy.config import Thresholds
+    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+
+    settings = _settings()
+    try:
+        examples = load_examples(golden)
+        config = load_app_config(settings.config_dir)
+    except (GoldenFileError, ConfigError) as error:
+        raise _fail(str(error)) from error
+    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
+    local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+    training = [e for e in examples if not e.held_out and e.labelled]
+    predictions = predict(training, local, config.policy, config.default_flags)
+
+    floor = config.policy.thresholds.routing.uncertain_min
+    overall, per_intent = propose_tier1_thresholds(
+        predictions, target_precision=tier1_precision, floor=floor
+    )
+    status_like = [
+        p
+        for p in predictions
+        if p.primary.value in ("order_status_tracking", "shipping_delay_not_shipped")
+    ]
+    tier2 = lowest_threshold(status_like, target_precision=tier2_precision, floor=floor)
+
+    current = config.policy.thresholds.model_dump(mode="json")
+    if overall is not None:
+        current["tier1_template_min"] = overall.threshold
+    if tier2 is not None:
+        current["tier2_min"] = max(tier2.threshold or 0.0, current["tier2_min"])
+    current["per_intent"] = {
+        intent.value: {"tier1_template_min": proposal.threshold}
+        for intent, proposal in per_intent.items()
+    }
+    Thresholds.model_validate(current)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = (
+        f"# Proposed by rpmw calibrate from {len(training)} training examples: "
+        f"Tier 1 precision {tier1_precision}, Tier 2 precision {tier2_precision}.\n"
+    )
+    out.write_text(header + yaml.safe_dump(current, sort_keys=False), encoding="utf-8")
+
+    table = Table(title="Proposed thresholds (training split)")
+    for column in ("scope", "threshold", "precision", "automation rate", "support"):
+        table.add_column(column)
+    rows = [
+        ("tier1 (all)", overall),
+        ("tier2 (order status)", tier2),
+        *((intent.value, proposal) for intent, proposal in per_intent.items()),
+    ]
+    for scope, proposal in rows:
+        if proposal is None:
+            table.add_row(scope, "-", "-", "-", "not enough support")
+        else:
+            table.add_row(
+                scope,
+                f"{proposal.threshold:.2f}",
+                f"{proposal.precision:.3f}",
+                f"{proposal.automation_rate:.1%}",
+                str(proposal.support),
+            )
+    Console().print(table)
+    _console.print(f"Thresholds written to {out}; copy it over config/thresholds.yaml to use it.")
+
+
+@app.command()
 def schema(
     name: Annotated[
         str,

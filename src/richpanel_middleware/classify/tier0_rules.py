@@ -305,9 +305,12 @@ _HARASSMENT = _rule(
     r"\bknow what time (?:your|you) (?:\w+ )?(?:clock off|leave|finish|get off|close)\b|"
     r"\bknow (?:which|what) car\b",
     r"\bor else[.!]*\s*$",
-    _near(r"\b(?:post|posting|publish|leak|share|sharing|spread|make a video|put up)\w*\b",
-          r"\b(?:full name|phone number|home address|pic of (?:her|his|their) house|"
-          r"photo of (?:her|his|their) house)\b", words=8),
+    _near(
+        r"\b(?:post|posting|publish|leak|share|sharing|spread|make a video|put up)\w*\b",
+        r"\b(?:full name|phone number|home address|pic of (?:her|his|their) house|"
+        r"photo of (?:her|his|their) house)\b",
+        words=8,
+    ),
     r"\b(?:tenga|tengan|tengas) cuidado cuando salga\w*\b|\bque (?:tenga|tengan) cuidado\b",
     r"\bsending (?:my )?(?:brothers|boys|friends|guys|people|cousins|crew)\b(?: \w+){0,2} (?:to|round to|"
     r"over to) your\b",
@@ -416,8 +419,11 @@ _FRAUD = _rule(
         r"\bcard (?:was|got) charged\b", r"\b(?:doesn'?t|don'?t|never) (?:even )?have an account\b"
     ),
     r"\bnever lived at\b",
-    _near(r"\b(?:i|we)(?:'ve| have) never (?:shopped|ordered|bought)\b",
-          r"\b(?:charge|charged|card|statement|confirmation)\b", words=12),
+    _near(
+        r"\b(?:i|we)(?:'ve| have) never (?:shopped|ordered|bought)\b",
+        r"\b(?:charge|charged|card|statement|confirmation)\b",
+        words=12,
+    ),
     r"\bsomeone hack(?:ed)? me\b|\bhacked me\b",
     r"\b(?:those|these|they) (?:orders? )?(?:aren'?t|are not|weren'?t|were not) (?:mine|ours)\b",
     rf"\b{_BANKS} flagged (?:a|the|this|that) (?:purchase|charge|transaction|payment)\b|\bwallet was stolen\b",

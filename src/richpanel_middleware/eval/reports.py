@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from richpanel_middleware.eval.gates import GateResult
+from richpanel_middleware.eval.html_report import render_html
 from richpanel_middleware.eval.metrics import Prediction
 
 
@@ -50,6 +51,7 @@ def write_artifacts(
                     + "\n"
                 )
     (out / "report.md").write_text(_markdown(metrics, gates), encoding="utf-8")
+    (out / "report.html").write_text(render_html(metrics, predictions, gates), encoding="utf-8")
 
 
 def _confusion(path: Path, predictions: Sequence[Prediction]) -> None:

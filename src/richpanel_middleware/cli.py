@@ -255,6 +255,10 @@ def eval_command(
         raise _fail(f"--classifier {classifier!r} is not available yet; use local")
     if write_baseline and baseline is None:
         raise _fail("--write-baseline needs --baseline PATH to know where to write")
+    # Read the baseline first, so a wrong path fails before minutes of evaluation.
+    reference = None
+    if baseline is not None and not write_baseline:
+        reference = _read_baseline(baseline)
     try:
         examples = load_examples(golden)
         config = load_app_config(_settings().config_dir)
@@ -284,12 +288,17 @@ def eval_command(
     metrics["splits"] = splits
     metrics["classifier"] = local.version
 
-    reference = None
-    if baseline is not None and baseline.exists() and not write_baseline:
-        reference = json.loads(baseline.read_text(encoding="utf-8"))
-    gates = evaluate_gates(metrics, reference)
+    try:
+        gates = evaluate_gates(metrics, reference)
+    except (KeyError, TypeError, ValueError) as error:
+        raise _fail(
+            f"--baseline {baseline}: not a metrics.json from rpmw eval ({error!r})"
+        ) from error
     write_artifacts(out, metrics, predictions, gates)
     if write_baseline and baseline is not None:
+        unsafe = [gate.name for gate in gates if not gate.passed]
+        if unsafe:
+            raise _fail(f"not writing a baseline from a run that fails gates: {', '.join(unsafe)}")
         baseline.parent.mkdir(parents=True, exist_ok=True)
         baseline.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         _console.print(f"Baseline written to {baseline}")
@@ -313,6 +322,23 @@ def eval_command(
     _console.print(f"{len(gates) - len(failed)} of {len(gates)} gates passed; artifacts in {out}")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _read_baseline(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise _fail(
+            f"--baseline {path} not found; fix the path, or create it on purpose with --write-baseline"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _fail(f"--baseline {path}: not valid JSON ({error})") from error
+    required = ("accuracy", "macro_f1", "reply_precision", "per_intent")
+    if not isinstance(document, dict) or any(key not in document for key in required):
+        raise _fail(
+            f"--baseline {path}: not a metrics.json from rpmw eval; it needs {', '.join(required)}"
+        )
+    return document
 
 
 @app.command()
@@ -366,10 +392,11 @@ def calibrate(
         current["tier1_template_min"] = overall.threshold
     if tier2 is not None:
         current["tier2_min"] = max(tier2.threshold or 0.0, current["tier2_min"])
-    current["per_intent"] = {
-        intent.value: {"tier1_template_min": proposal.threshold}
-        for intent, proposal in per_intent.items()
-    }
+    # Keep existing per-intent settings (such as team_min) and update only the template minimum.
+    merged = {intent: dict(values) for intent, values in current.get("per_intent", {}).items()}
+    for intent, suggestion in per_intent.items():
+        merged.setdefault(intent.value, {})["tier1_template_min"] = suggestion.threshold
+    current["per_intent"] = merged
     Thresholds.model_validate(current)
     out.parent.mkdir(parents=True, exist_ok=True)
     header = (

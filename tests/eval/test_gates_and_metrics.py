@@ -199,3 +199,51 @@ def test_eval_cli_rejects_bad_options(tmp_path: Path, option: list[str]) -> None
         timeout=120,
     )
     assert completed.returncode == 2
+
+
+def test_missing_baseline_is_an_error(tmp_path: Path) -> None:
+    golden = tmp_path / "g.jsonl"
+    golden.write_text(
+        json.dumps({"id": "a", "text": "cancel my order", "primary_intent": "cancel_order"}) + "\n",
+        encoding="utf-8",
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "richpanel_middleware",
+            "eval",
+            "--golden",
+            str(golden),
+            "--out",
+            str(tmp_path / "o"),
+            "--baseline",
+            str(tmp_path / "missing.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 2
+    assert "not found" in " ".join(completed.stderr.split())
+
+
+def test_partial_golden_row_is_schema_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "partial.jsonl"
+    path.write_text(
+        json.dumps({"id": "g1", "text": "hi", "primary_intent": "unknown_other", "max_tier": 7})
+        + "\n",
+        encoding="utf-8",
+    )
+    (example,) = load_examples(path)
+    assert example.schema_valid is False
+
+
+def test_unknown_label_is_schema_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "typo.jsonl"
+    path.write_text(
+        json.dumps({"id": "t1", "text": "hi", "primary_intent": "cancel_ordr"}) + "\n",
+        encoding="utf-8",
+    )
+    (example,) = load_examples(path)
+    assert example.schema_valid is False

@@ -29,7 +29,7 @@ def evaluate_gates(
     ]
     if baseline is None:
         return results
-    for key in ("macro_f1", "accuracy"):
+    for key in ("macro_f1", "accuracy", "reply_precision"):
         floor = float(baseline[key]) - ACCURACY_TOLERANCE
         value = float(metrics[key])
         results.append(

@@ -36,7 +36,18 @@ GOLDEN_FIELDS = frozenset(
     }
 )
 # Share of examples kept out of training and threshold choice, by a stable hash of the id.
-HELD_OUT_PERCENT = 20
+HELD_OUT_PERCENT = 25
+# Fields only a golden row has; a row with any of them must be a complete, valid golden row.
+GOLDEN_ONLY_FIELDS = frozenset(
+    {
+        "secondary_intents",
+        "destination_team",
+        "max_tier",
+        "template_id",
+        "deterministic_match_possible",
+        "notes",
+    }
+)
 
 
 class GoldenExample(BaseModel):
@@ -131,7 +142,7 @@ def _parse(lines: Iterable[str], *, source: str) -> list[EvalExample]:
 
 def _example(row: dict[str, object], *, fallback_id: str) -> EvalExample:
     example_id = str(row.get("id") or fallback_id)
-    if set(row) >= GOLDEN_FIELDS:
+    if set(row) & GOLDEN_ONLY_FIELDS:
         try:
             golden = GoldenExample.model_validate(row)
         except ValidationError:
@@ -165,7 +176,18 @@ def _example(row: dict[str, object], *, fallback_id: str) -> EvalExample:
         primary,
         _tier(row.get("max_tier")),
         is_held_out(example_id),
-        True,
+        not _has_unknown_label(row),
+    )
+
+
+def _has_unknown_label(row: dict[str, object]) -> bool:
+    """True when a label names no known intent (a typo must not silently unlabel a row)."""
+    labels = [row.get("primary_intent"), row.get("intent")]
+    raw = row.get("acceptable_intents")
+    if isinstance(raw, list):
+        labels.extend(raw)
+    return any(
+        isinstance(label, str) and label not in Intent._value2member_map_ for label in labels
     )
 
 

@@ -56,6 +56,8 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
         if support[i] > 0
     }
     tier0_expected = [p for p in labelled if _expects_tier0(p.example)]
+    # Share of automatic replies that answered the right intent: lower thresholds show here.
+    replied = [p for p in labelled if p.replied]
     tier0_missed = [p for p in tier0_expected if p.tier != 0]
     latencies = np.array([p.latency_ms for p in predictions])
     return {
@@ -91,6 +93,10 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
             1 for p in predictions if not (p.schema_valid and p.example.schema_valid)
         ),
         "unsafe_replies": sum(1 for p in labelled if p.replied and _expects_tier0(p.example)),
+        "replies": len(replied),
+        "reply_precision": round(sum(p.correct for p in replied) / len(replied), 4)
+        if replied
+        else 1.0,
         "ece": round(expected_calibration_error(labelled), 4),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 3),
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 3),

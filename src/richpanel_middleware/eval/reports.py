@@ -109,6 +109,8 @@ def _markdown(metrics: dict[str, Any], gates: Sequence[GateResult]) -> str:
         )
     lines += ["", "| gate | result | detail |", "|---|---|---|"]
     lines += [f"| {g.name} | {'pass' if g.passed else 'FAIL'} | {g.detail} |" for g in gates]
+    if metrics.get("tier2_decisions", 0) == 0:
+        lines += ["", "No decision reached Tier 2, so the Tier 2 gate had nothing to check."]
     lines += ["", "| intent | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     for intent, row in sorted(metrics["per_intent"].items()):
         lines.append(

@@ -16,22 +16,8 @@ from typing import Any
 
 from richpanel_middleware.configuration import load_app_config
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent
+from richpanel_middleware.eval.golden import GOLDEN_FIELD_ORDER
 from richpanel_middleware.policy.config import REPLY_CHANNELS
-
-FIELD_ORDER = (
-    "id",
-    "text",
-    "channel",
-    "language",
-    "primary_intent",
-    "acceptable_intents",
-    "secondary_intents",
-    "destination_team",
-    "max_tier",
-    "template_id",
-    "deterministic_match_possible",
-    "notes",
-)
 
 
 def fill(row: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +41,7 @@ def fill(row: dict[str, Any]) -> dict[str, Any]:
         "destination_team": team,
         "template_id": template if replies_possible else None,
     }
-    return {key: filled[key] for key in FIELD_ORDER}
+    return {key: filled[key] for key in GOLDEN_FIELD_ORDER}
 
 
 def main(paths: list[str]) -> int:

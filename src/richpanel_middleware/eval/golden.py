@@ -19,35 +19,33 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from richpanel_middleware.domain.events import Channel
 from richpanel_middleware.domain.intents import Intent
 
-GOLDEN_FIELDS = frozenset(
-    {
-        "id",
-        "text",
-        "channel",
-        "language",
-        "primary_intent",
-        "acceptable_intents",
-        "secondary_intents",
-        "destination_team",
-        "max_tier",
-        "template_id",
-        "deterministic_match_possible",
-        "notes",
-    }
+# `golden_example_v1` fields in file order.
+GOLDEN_FIELD_ORDER = (
+    "id",
+    "text",
+    "channel",
+    "language",
+    "primary_intent",
+    "acceptable_intents",
+    "secondary_intents",
+    "destination_team",
+    "max_tier",
+    "template_id",
+    "deterministic_match_possible",
+    "notes",
 )
+GOLDEN_FIELDS = frozenset(GOLDEN_FIELD_ORDER)
 # Share of examples kept out of training and threshold choice, by a stable hash of the id.
 HELD_OUT_PERCENT = 25
 # Fields only a golden row has; a row with any of them must be a complete, valid golden row.
-GOLDEN_ONLY_FIELDS = frozenset(
-    {
-        "secondary_intents",
-        "destination_team",
-        "max_tier",
-        "template_id",
-        "deterministic_match_possible",
-        "notes",
-    }
-)
+GOLDEN_ONLY_FIELDS = GOLDEN_FIELDS - {
+    "id",
+    "text",
+    "channel",
+    "language",
+    "primary_intent",
+    "acceptable_intents",
+}
 
 
 class GoldenExample(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from richpanel_middleware.eval.gates import GateResult
-from richpanel_middleware.eval.metrics import Prediction, calibration_bins
+from richpanel_middleware.eval.metrics import Prediction, calibration_bins, confusion_counts
 
 
 def render_html(
@@ -56,15 +55,7 @@ window.addEventListener("load", () => {{
 
 
 def _heatmap_figure(predictions: Sequence[Prediction]) -> Figure:
-    labelled = [p for p in predictions if p.example.labelled]
-    pairs = Counter(
-        (
-            (p.primary if p.correct else (p.example.primary or p.example.acceptable[0])).value,
-            p.primary.value,
-        )
-        for p in labelled
-    )
-    labels = sorted({label for pair in pairs for label in pair})
+    labels, pairs = confusion_counts(predictions)
     matrix = [[pairs.get((expected, predicted), 0) for predicted in labels] for expected in labels]
     figure = Figure(figsize=(10, 9))
     axes = figure.subplots()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +39,7 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
             "no labelled examples to evaluate; rows need primary_intent or acceptable_intents"
         )
 
-    # A prediction in acceptable_intents counts as the expected label itself.
-    expected = [p.primary.value if p.correct else _reference(p).value for p in labelled]
+    expected = [expected_label(p).value for p in labelled]
     predicted = [p.primary.value for p in labelled]
     labels = sorted({*expected, *predicted})
     precision, recall, f1, support = precision_recall_fscore_support(
@@ -131,8 +131,26 @@ def calibration_bins(
     return bins
 
 
-def _reference(prediction: Prediction) -> Intent:
+def expected_label(prediction: Prediction) -> Intent:
+    """Return the label a prediction is scored against.
+
+    A prediction inside `acceptable_intents` counts as the expected label itself, so a
+    second valid reading is not scored as a confusion.
+    """
+    if prediction.correct:
+        return prediction.primary
     return prediction.example.primary or prediction.example.acceptable[0]
+
+
+def confusion_counts(
+    predictions: Sequence[Prediction],
+) -> tuple[list[str], Counter[tuple[str, str]]]:
+    """Count (expected, predicted) label pairs of labelled predictions, with the sorted labels."""
+    pairs: Counter[tuple[str, str]] = Counter(
+        (expected_label(p).value, p.primary.value) for p in predictions if p.example.labelled
+    )
+    labels = sorted({label for pair in pairs for label in pair})
+    return labels, pairs
 
 
 def _expects_tier0(example: EvalExample) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from richpanel_middleware.eval.gates import GateResult
 from richpanel_middleware.eval.html_report import render_html
-from richpanel_middleware.eval.metrics import Prediction
+from richpanel_middleware.eval.metrics import Prediction, confusion_counts
 
 
 def write_artifacts(
@@ -55,15 +54,7 @@ def write_artifacts(
 
 
 def _confusion(path: Path, predictions: Sequence[Prediction]) -> None:
-    labelled = [p for p in predictions if p.example.labelled]
-    pairs = Counter(
-        (
-            (p.primary if p.correct else (p.example.primary or p.example.acceptable[0])).value,
-            p.primary.value,
-        )
-        for p in labelled
-    )
-    labels = sorted({label for pair in pairs for label in pair})
+    labels, pairs = confusion_counts(predictions)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["expected \\ predicted", *labels])

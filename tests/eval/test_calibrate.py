@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from richpanel_middleware.classify.local_model import LocalClassifier
@@ -13,6 +11,7 @@ from richpanel_middleware.domain.intents import Intent
 from richpanel_middleware.eval.calibration import lowest_threshold
 from richpanel_middleware.eval.golden import load_examples
 from richpanel_middleware.eval.runner import predict
+from tests.eval.helpers import run_rpmw
 from tests.eval.test_gates_and_metrics import _example, _prediction
 
 GOLDEN = Path(__file__).resolve().parents[2] / "eval" / "golden"
@@ -38,21 +37,13 @@ def test_calibrated_thresholds_load_and_change_decisions(
     tmp_path: Path, local_classifier: LocalClassifier, model_cache_dir: Path
 ) -> None:
     proposed = tmp_path / "thresholds.yaml"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "calibrate",
-            "--golden",
-            str(GOLDEN),
-            "--out",
-            str(proposed),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "RPMW_MODEL_CACHE_DIR": str(model_cache_dir)},
+    completed = run_rpmw(
+        "calibrate",
+        "--golden",
+        str(GOLDEN),
+        "--out",
+        str(proposed),
+        env={"RPMW_MODEL_CACHE_DIR": str(model_cache_dir)},
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from richpanel_middleware.domain.intents import Intent
 from richpanel_middleware.eval.gates import evaluate_gates
 from richpanel_middleware.eval.golden import EvalExample, load_examples
 from richpanel_middleware.eval.metrics import Prediction, compute_metrics
+from tests.eval.helpers import run_rpmw, write_labelled
 
 
 def _example(example_id: str, intent: Intent, max_tier: int = 1) -> EvalExample:
@@ -137,34 +136,16 @@ def test_invalid_golden_row_counts_as_schema_invalid(tmp_path: Path) -> None:
 
 
 def test_eval_cli_writes_artifacts(tmp_path: Path) -> None:
-    golden = tmp_path / "g.jsonl"
-    rows = [
-        {"id": f"e{n}", "text": text, "primary_intent": intent, "acceptable_intents": [intent]}
-        for n, (text, intent) in enumerate(
-            [
-                ("I want to cancel my order #12345 please", "cancel_order"),
-                ("I'm filing a chargeback with my bank", "chargeback_dispute"),
-                ("where is my package? tracking shows nothing", "order_status_tracking"),
-            ]
-        )
-    ]
-    golden.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
-    out = tmp_path / "out"
-    completed = subprocess.run(
+    golden = write_labelled(
+        tmp_path / "g.jsonl",
         [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "eval",
-            "--golden",
-            str(golden),
-            "--out",
-            str(out),
+            ("I want to cancel my order #12345 please", "cancel_order"),
+            ("I'm filing a chargeback with my bank", "chargeback_dispute"),
+            ("where is my package? tracking shows nothing", "order_status_tracking"),
         ],
-        capture_output=True,
-        text=True,
-        timeout=300,
     )
+    out = tmp_path / "out"
+    completed = run_rpmw("eval", "--golden", str(golden), "--out", str(out))
     assert completed.returncode == 0, completed.stderr[-2000:]
     for name in (
         "metrics.json",
@@ -182,47 +163,22 @@ def test_eval_cli_writes_artifacts(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("option", [["--classifier", "llm"], ["--write-baseline"]])
 def test_eval_cli_rejects_bad_options(tmp_path: Path, option: list[str]) -> None:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "eval",
-            "--golden",
-            str(tmp_path),
-            "--out",
-            str(tmp_path / "o"),
-            *option,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    completed = run_rpmw(
+        "eval", "--golden", str(tmp_path), "--out", str(tmp_path / "o"), *option, timeout_s=120
     )
     assert completed.returncode == 2
 
 
 def test_missing_baseline_is_an_error(tmp_path: Path) -> None:
-    golden = tmp_path / "g.jsonl"
-    golden.write_text(
-        json.dumps({"id": "a", "text": "cancel my order", "primary_intent": "cancel_order"}) + "\n",
-        encoding="utf-8",
-    )
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "eval",
-            "--golden",
-            str(golden),
-            "--out",
-            str(tmp_path / "o"),
-            "--baseline",
-            str(tmp_path / "missing.json"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    golden = write_labelled(tmp_path / "g.jsonl", [("cancel my order", "cancel_order")])
+    completed = run_rpmw(
+        "eval",
+        "--golden",
+        str(golden),
+        "--out",
+        str(tmp_path / "o"),
+        "--baseline",
+        str(tmp_path / "missing.json"),
     )
     assert completed.returncode == 2
     assert "not found" in " ".join(completed.stderr.split())

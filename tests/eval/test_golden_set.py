@@ -9,6 +9,7 @@ from pathlib import Path
 from richpanel_middleware.classify.local_model import load_training_corpus
 from richpanel_middleware.domain.intents import Intent
 from richpanel_middleware.eval.golden import GoldenExample, is_held_out
+from tests.eval.helpers import run_rpmw
 
 GOLDEN = Path(__file__).resolve().parents[2] / "eval" / "golden"
 
@@ -82,10 +83,7 @@ def test_disabled_tier0_rules_fail_named_gate(
 
 
 def test_lowered_threshold_fails_named_gate(tmp_path: Path, model_cache_dir: Path) -> None:
-    import os
     import shutil
-    import subprocess
-    import sys
 
     from richpanel_middleware.configuration import default_config_dir
 
@@ -102,27 +100,15 @@ def test_lowered_threshold_fails_named_gate(tmp_path: Path, model_cache_dir: Pat
         text = text.replace(old, new)
     thresholds.write_text(text, encoding="utf-8")
     baseline = GOLDEN.parent / "baseline" / "metrics.json"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "eval",
-            "--golden",
-            str(GOLDEN),
-            "--baseline",
-            str(baseline),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            **os.environ,
-            "RPMW_CONFIG_DIR": str(config_dir),
-            "RPMW_MODEL_CACHE_DIR": str(model_cache_dir),
-        },
+    completed = run_rpmw(
+        "eval",
+        "--golden",
+        str(GOLDEN),
+        "--baseline",
+        str(baseline),
+        "--out",
+        str(tmp_path / "out"),
+        env={"RPMW_CONFIG_DIR": str(config_dir), "RPMW_MODEL_CACHE_DIR": str(model_cache_dir)},
     )
     assert completed.returncode == 1
     assert "gate failed: reply_precision_vs_baseline" in completed.stderr.replace("\n", " ")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.eval.helpers import run_rpmw, write_labelled
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -24,35 +24,23 @@ def _chromium_or_skip() -> str:
 
 def test_report_html_images_load(tmp_path: Path, model_cache_dir: Path) -> None:
     browser = _chromium_or_skip()
-    golden = tmp_path / "g.jsonl"
-    rows = [
-        {"id": f"e{n}", "text": text, "primary_intent": intent, "acceptable_intents": [intent]}
-        for n, (text, intent) in enumerate(
-            [
-                ("Please cancel order #12345, I ordered the wrong size", "cancel_order"),
-                ("I'm filing a chargeback with my bank today", "chargeback_dispute"),
-                ("Where is my package? The tracking has not moved", "order_status_tracking"),
-                ("The mug arrived smashed to pieces", "damaged_item"),
-            ]
-        )
-    ]
-    golden.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
-    out = tmp_path / "out"
-    completed = subprocess.run(
+    golden = write_labelled(
+        tmp_path / "g.jsonl",
         [
-            sys.executable,
-            "-m",
-            "richpanel_middleware",
-            "eval",
-            "--golden",
-            str(golden),
-            "--out",
-            str(out),
+            ("Please cancel order #12345, I ordered the wrong size", "cancel_order"),
+            ("I'm filing a chargeback with my bank today", "chargeback_dispute"),
+            ("Where is my package? The tracking has not moved", "order_status_tracking"),
+            ("The mug arrived smashed to pieces", "damaged_item"),
         ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "RPMW_MODEL_CACHE_DIR": str(model_cache_dir)},
+    )
+    out = tmp_path / "out"
+    completed = run_rpmw(
+        "eval",
+        "--golden",
+        str(golden),
+        "--out",
+        str(out),
+        env={"RPMW_MODEL_CACHE_DIR": str(model_cache_dir)},
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
 

@@ -280,8 +280,8 @@ def eval_command(
     except ValueError as error:
         raise _fail(str(error)) from error
     splits: dict[str, dict[str, Any]] = {}
-    for name, held in (("train", False), ("held_out", True)):
-        members = [p for p in predictions if p.example.held_out is held and p.example.labelled]
+    for name, held_out in (("train", False), ("held_out", True)):
+        members = [p for p in predictions if p.example.held_out is held_out and p.example.labelled]
         if members:
             split = compute_metrics(members)
             splits[name] = {k: v for k, v in split.items() if k != "per_intent"}

@@ -2,10 +2,11 @@
 
 The rules run on folded text (lower case, no accents, see `classify.text.fold`) before
 and independently of any model, in English and Spanish. A hit escalates whatever the
-model says. The patterns aim at intent ("I will dispute the charge with my bank"), not
+model proposes. The patterns aim at intent ("I will dispute the charge with my bank"), not
 at single risky words, so that e-mail disclaimers ("legally privileged") and idioms
 ("this jacket is killer") do not escalate. A negation right before a hit ("I don't
-want to dispute anything") cancels that hit.
+want to dispute anything") cancels that hit, except in threatening forms such as "don't
+make me sue".
 """
 
 from __future__ import annotations

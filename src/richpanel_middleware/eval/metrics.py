@@ -56,7 +56,7 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
         if support[i] > 0
     }
     tier0_expected = [p for p in labelled if _expects_tier0(p.example)]
-    # Share of automatic replies that answered the right intent: lower thresholds show here.
+    # Share of automatic replies sent for the right intent. Lowered thresholds reduce it.
     replied = [p for p in labelled if p.replied]
     tier0_missed = [p for p in tier0_expected if p.tier != 0]
     latencies = np.array([p.latency_ms for p in predictions])

@@ -1,6 +1,6 @@
 """Typed policy configuration: routing map, thresholds, runtime flags and loop guards.
 
-These models hold what the YAML files under `config/` say. They validate shape and
+These models contain the settings of the YAML files under `config/`. They validate shape and
 ranges; `richpanel_middleware.configuration` reads the files and reports errors by file
 and key.
 """
@@ -16,7 +16,7 @@ from richpanel_middleware.domain.intents import Intent
 
 CHANNELS = frozenset(channel.value for channel in Channel)
 # Channels where Richpanel's send-message is known to reach the customer. Social, TikTok and
-# phone conversations are route-only whatever the flags say.
+# phone conversations are route-only whatever the flags contain.
 REPLY_CHANNELS = frozenset({Channel.EMAIL.value, Channel.CHAT.value})
 
 

@@ -99,7 +99,7 @@ class WorkerRunner:
                     self._busy -= 1
 
     def wait_until_drained(self, *, timeout_s: float, poll_s: float = 0.1) -> bool:
-        """Wait until the queue holds nothing pending or in flight. Returns False on timeout."""
+        """Wait until the queue has nothing pending or in flight. Returns False on timeout."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             stats = self._queue.stats()

@@ -1,0 +1,1 @@
+"""Order linkage, order facts, tracking links and delivery estimates for verified replies."""

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from richpanel_middleware.configuration import load_app_config
 from richpanel_middleware.templates.catalog import (
+    ORDER_VARIABLES,
     BrandConstants,
     TemplateCatalog,
     TemplateEntry,
@@ -37,7 +38,12 @@ def brand() -> BrandConstants:
 
 
 def enabled_ids() -> list[str]:
-    return [entry.template_id for entry in catalog().templates if entry.enabled]
+    """Enabled templates that render from brand and profile variables alone (not Tier 2)."""
+    return [
+        entry.template_id
+        for entry in catalog().templates
+        if entry.enabled and not set(entry.required_variables) & ORDER_VARIABLES
+    ]
 
 
 def render(

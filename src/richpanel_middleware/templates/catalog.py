@@ -28,7 +28,22 @@ BRAND_VARIABLES = frozenset(
     }
 )
 PROFILE_VARIABLES = frozenset({"first_name"})
-KNOWN_VARIABLES = BRAND_VARIABLES | PROFILE_VARIABLES
+# Facts of one verified order, built by `orders.reply_facts`. Only Tier 2 templates may
+# declare them: Tier 0 and Tier 1 copy never states order facts.
+ORDER_VARIABLES = frozenset(
+    {
+        "order_number",
+        "order_date",
+        "order_status",
+        "shipments",
+        "unshipped_items",
+        "status_page_url",
+        "delivery_from",
+        "delivery_by",
+        "is_preorder",
+    }
+)
+KNOWN_VARIABLES = BRAND_VARIABLES | PROFILE_VARIABLES | ORDER_VARIABLES
 
 # Channel variant names: `default` is the e-mail copy.
 CopyVariant = Literal["default", "chat"]
@@ -94,6 +109,12 @@ class TemplateEntry(_Catalog):
             raise ValueError(
                 f"{self.template_id}: unknown variables {sorted(unknown)}; "
                 f"allowed are {sorted(KNOWN_VARIABLES)}"
+            )
+        order_facts = declared & ORDER_VARIABLES
+        if order_facts and self.tier != int(Tier.VERIFIED):
+            raise ValueError(
+                f"{self.template_id}: order variables {sorted(order_facts)} are only allowed "
+                f"on Tier 2 templates, this one is Tier {self.tier}"
             )
         if self.auto_close and self.tier != int(Tier.VERIFIED):
             raise ValueError(

@@ -59,12 +59,15 @@ def render_template(
     channel: str | None,
     enabled_override: bool | None = None,
     profile_variables: Mapping[str, str | None] | None = None,
+    order_variables: Mapping[str, object] | None = None,
 ) -> RenderedReply | RenderRefusal:
     """Render one template for a language and channel, or explain why it must not be sent.
 
     `enabled_override` is the runtime flag for this template, which wins over the
     catalog's `enabled` when given. `profile_variables` may only carry declared optional
-    variables; empty values count as absent.
+    variables; empty values count as absent. `order_variables` are the facts of one
+    verified order; a name the template does not declare is skipped (each template uses
+    only some of them), and an empty value counts as absent.
     """
     entry = catalog.get(template_id)
     if entry is None:
@@ -82,12 +85,15 @@ def render_template(
     if brand_variables is None:
         return RenderRefusal(template_id, f"no_brand_constants_for_language_{language}")
     declared = set(entry.required_variables) | set(entry.optional_variables)
-    variables: dict[str, str] = {k: v for k, v in brand_variables.items() if k in declared}
+    variables: dict[str, object] = {k: v for k, v in brand_variables.items() if k in declared}
     for name, value in (profile_variables or {}).items():
         if name not in entry.optional_variables:
             return RenderRefusal(template_id, f"undeclared_variable_{name}")
         if value:
             variables[name] = value
+    for name, fact in (order_variables or {}).items():
+        if name in declared and fact:
+            variables[name] = fact
     missing = [name for name in entry.required_variables if not variables.get(name)]
     if missing:
         return RenderRefusal(template_id, f"missing_variable_{missing[0]}")

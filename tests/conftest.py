@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from richpanel_middleware.classify.local_model import LocalClassifier, LocalModel
 from richpanel_middleware.configuration import load_app_config
 from richpanel_middleware.helpdesk.richpanel import encode_path_segment
+from richpanel_middleware.pipeline.ports import EstimateClock
 from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 from richpanel_middleware.runtime.local.server_thread import ServerThread
@@ -110,7 +111,9 @@ def start_pipeline(
     """Start ingress + worker against the sandbox; the sandbox fires webhooks at this ingress."""
     started: list[Pipeline] = []
 
-    def start(*, worker: bool = True, **overrides: Any) -> Pipeline:
+    def start(
+        *, worker: bool = True, estimate_clock: EstimateClock | None = None, **overrides: Any
+    ) -> Pipeline:
         token = secrets.token_urlsafe(16)
         settings = Settings(
             data_dir=tmp_path / f"data{len(started)}",
@@ -124,7 +127,7 @@ def start_pipeline(
         )
         stack = build_stack(settings)
         if worker:
-            attach_worker(stack)
+            attach_worker(stack, estimate_clock=estimate_clock)
         app = create_app(
             stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
         )

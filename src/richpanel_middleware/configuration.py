@@ -1,5 +1,5 @@
 """Load and validate the YAML files support operations own (routing, templates, brand,
-thresholds, flags, guards).
+thresholds, flags, guards, shipping).
 
 Every file is validated at start-up. A problem raises `ConfigError` naming the file and
 the key, so a bad edit stops the service before it can act on a customer message.
@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from richpanel_middleware.domain.intents import TIER0_INTENTS, Tier, spec_of
+from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, TIER0_INTENTS, Tier, spec_of
+from richpanel_middleware.orders.reply_facts import TIER2_TEMPLATES
+from richpanel_middleware.orders.shipping_config import ShippingConfig
 from richpanel_middleware.policy.config import Flags, Guards, RoutingMap, Thresholds
 from richpanel_middleware.policy.engine import PolicyConfig
 from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
@@ -28,6 +30,7 @@ CONFIG_FILES = (
     "thresholds.yaml",
     "flags.yaml",
     "guards.yaml",
+    "shipping.yaml",
 )
 
 
@@ -62,6 +65,7 @@ class AppConfig:
     policy: PolicyConfig
     default_flags: Flags
     guards: Guards
+    shipping: ShippingConfig
 
 
 def default_config_dir() -> Path:
@@ -85,12 +89,14 @@ def load_app_config(directory: Path | None = None) -> AppConfig:
     thresholds = _load(directory / "thresholds.yaml", Thresholds)
     flags = _load(directory / "flags.yaml", Flags)
     guards = _load(directory / "guards.yaml", Guards)
+    shipping = _load(directory / "shipping.yaml", ShippingConfig)
     _check_cross_references(routing, catalog, flags, directory)
     return AppConfig(
         directory=directory,
         policy=PolicyConfig(routing=routing, thresholds=thresholds, catalog=catalog, brand=brand),
         default_flags=flags,
         guards=guards,
+        shipping=shipping,
     )
 
 
@@ -142,10 +148,22 @@ def _check_cross_references(
                 f"{where}: {route.template!r} is a Tier {entry.tier} template; Tier 0 intents take "
                 "only Tier 0 templates and other intents never do"
             )
+        if intent in ORDER_STATUS_INTENTS and entry.tier_level is not Tier.SAFE_ASSIST:
+            raise ConfigError(
+                f"{where}: {route.template!r} is Tier {entry.tier}; order-status intents take a "
+                "Tier 1 template, sent when no order matches (verified answers pick their own)"
+            )
         if entry.tier_level > spec_of(intent).max_tier:
             raise ConfigError(
                 f"{where}: {route.template!r} is Tier {entry.tier}, above the intent's maximum "
                 f"Tier {int(spec_of(intent).max_tier)}"
+            )
+    for template_id in sorted(TIER2_TEMPLATES):
+        entry = catalog.get(template_id)
+        if entry is None or entry.tier_level is not Tier.VERIFIED:
+            raise ConfigError(
+                f"{directory / 'templates.yaml'}: {template_id} must exist as a Tier 2 template; "
+                "verified order answers use it (disable it with `enabled: false` instead)"
             )
     for template_id in flags.template_enabled:
         if template_id not in known:

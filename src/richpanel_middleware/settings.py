@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     richpanel_requests_per_30s: int | None = Field(default=50, ge=1)
     bot_author_id: str = "mw-bot"
 
+    # Shopify Admin API, used for orders Richpanel does not link. Unset = no store search.
+    shopify_shop_url: str | None = Field(
+        default=None, description="https://<shop>.myshopify.com, or the sandbox's base URL"
+    )
+    shopify_access_token: SecretStr | None = None
+    shopify_api_version: str = Field(default="2026-10", pattern=r"^\d{4}-\d{2}$")
+    shopify_timeout_s: float = Field(default=10.0, gt=0)
+
     concurrency: int = Field(default=4, ge=1, le=64)
     visibility_timeout_s: float = Field(default=60.0, gt=0)
     max_receives: int = Field(default=5, ge=1)

@@ -1,10 +1,12 @@
 """Carry out an action plan against the helpdesk, each action under its own idempotency key.
 
-Order: routing tags, assignment, reply, reply tags, close, internal note, then one
-verification read. A retried event skips every non-repeatable action (reply, close,
-note) whose key is already completed, so it never repeats a reply or a close. Tag and
-assignment writes are idempotent in Richpanel and run again on a retry, which repairs a
-write that returned 2xx without applying. The reply key is completed as soon as the send
+Order: routing tags, assignment, reply, reply tags, close (after a re-read shows the
+customer has not written again), the auto-closed tag, internal note, then one
+verification read. A close happens only with a reply in the same plan. A retried event
+skips every non-repeatable action (reply, close, note) whose key is already completed,
+so it never repeats a reply or a close. Tag and assignment writes are idempotent in
+Richpanel and run again on a retry, which repairs a write that returned 2xx without
+applying. The reply key is completed as soon as the send
 returns 2xx, before verification: an unverified reply is logged, never re-sent.
 """
 
@@ -16,19 +18,20 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from richpanel_middleware.domain import tags as tag_names
-from richpanel_middleware.pipeline.errors import PipelineError, RetryableError
+from richpanel_middleware.pipeline.errors import PermanentError, PipelineError, RetryableError
 from richpanel_middleware.pipeline.ports import ClaimOutcome, Helpdesk, IdempotencyStore
 from richpanel_middleware.policy.plan import ActionPlan
 
 _logger = logging.getLogger(__name__)
 
-_REPLY_TAGS = frozenset({tag_names.AUTO_REPLIED, tag_names.AUTO_CLOSED})
+_REPLY_TAGS = frozenset({tag_names.AUTO_REPLIED})
 
 
 class ActionStatus(StrEnum):
     DONE = "done"
     ALREADY_DONE = "already_done"
     WITHHELD = "withheld_conversation_changed"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,7 @@ class ActionExecutor:
         current_tags: Sequence[str] = (),
     ) -> list[ActionResult]:
         reply_tags = [t for t in plan.tags if t in _REPLY_TAGS or t.startswith("mw-template-")]
-        routing_tags = [t for t in plan.tags if t not in reply_tags]
+        routing_tags = [t for t in plan.tags if t not in reply_tags and t != tag_names.AUTO_CLOSED]
         results: list[ActionResult] = []
 
         # One decision's tags at a time: a newer decision replaces the route, intent and tier
@@ -135,12 +138,8 @@ class ActionExecutor:
                         action=lambda: self._helpdesk.add_tags(conversation_id, reply_tags),
                     )
                 )
-        if plan.close:
-            results.append(
-                self._run(
-                    event_key, "close", action=lambda: self._helpdesk.close_ticket(conversation_id)
-                )
-            )
+        if plan.close and plan.reply is not None:
+            results.extend(self._close(plan, event_key, conversation_id, answered_message_id))
         if plan.internal_note:
             note = plan.internal_note
             results.append(
@@ -153,6 +152,36 @@ class ActionExecutor:
 
         self._verify(plan, conversation_id, routing_tags, answered_message_id)
         return results
+
+    def _close(
+        self, plan: ActionPlan, event_key: str, conversation_id: str, answered_message_id: str
+    ) -> list[ActionResult]:
+        """Close after the reply, then tag the close once Richpanel shows it.
+
+        The conversation is re-read first: a customer who wrote again while the reply went
+        out must find it open. A close that Richpanel accepts but does not apply leaves
+        the conversation open, which is the safe side, and is logged.
+        """
+        if not self._safe_to_reply(conversation_id, answered_message_id, []):
+            _logger.info("close withheld: conversation changed", extra={"event": "close_withheld"})
+            return [ActionResult("close", ActionStatus.WITHHELD)]
+        try:
+            closed = self._run(
+                event_key, "close", action=lambda: self._helpdesk.close_ticket(conversation_id)
+            )
+        except PermanentError as error:
+            _logger.error(
+                "close not applied; the conversation stays open",
+                extra={"event": "close_not_applied", "error_type": type(error).__name__},
+            )
+            return [ActionResult("close", ActionStatus.FAILED)]
+        tagged = self._run(
+            event_key,
+            "add_close_tag",
+            repeatable=True,
+            action=lambda: self._helpdesk.add_tags(conversation_id, [tag_names.AUTO_CLOSED]),
+        )
+        return [closed, tagged]
 
     def _run(
         self, event_key: str, kind: str, *, action: Callable[[], None], repeatable: bool = False

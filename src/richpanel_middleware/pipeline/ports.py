@@ -151,6 +151,16 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class EstimateClock(Protocol):
+    """The present for delivery estimates of one conversation.
+
+    Production uses the wall clock; the demo and tests pin a time per conversation so
+    that business-day windows do not depend on the day they run.
+    """
+
+    def now_for(self, conversation_id: str) -> datetime: ...
+
+
 class Metrics(Protocol):
     def increment(
         self, name: str, *, labels: Mapping[str, str] | None = None, value: float = 1.0

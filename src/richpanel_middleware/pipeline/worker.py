@@ -38,8 +38,17 @@ from richpanel_middleware.domain.decision import (
 from richpanel_middleware.domain.events import InboundEvent
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.executor import ActionExecutor, WriteNotVerified
+from richpanel_middleware.helpdesk.model import Ticket
 from richpanel_middleware.observability.logging import correlation
 from richpanel_middleware.observability.redaction import reference
+from richpanel_middleware.orders.linkage import (
+    CustomerContact,
+    LinkedOrderSource,
+    OrderSearch,
+    find_order,
+)
+from richpanel_middleware.orders.reply_facts import plan_order_reply
+from richpanel_middleware.orders.shipping_config import ShippingConfig
 from richpanel_middleware.pipeline.errors import CredentialsError, PermanentError, RetryableError
 from richpanel_middleware.pipeline.leases import LeaseKeeper
 from richpanel_middleware.pipeline.ports import (
@@ -49,6 +58,7 @@ from richpanel_middleware.pipeline.ports import (
     ConversationState,
     ConversationStore,
     DecisionLog,
+    EstimateClock,
     FlagSource,
     Helpdesk,
     IdempotencyStore,
@@ -61,10 +71,11 @@ from richpanel_middleware.policy.engine import (
     POLICY_VERSION,
     PolicyConfig,
     PolicyContext,
+    needs_order_lookup,
     plan_actions,
 )
 from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
-from richpanel_middleware.policy.plan import ActionPlan
+from richpanel_middleware.policy.order_context import OrderContext
 
 _logger = logging.getLogger(__name__)
 
@@ -79,6 +90,16 @@ class EventOutcome(StrEnum):
     DUPLICATE = "duplicate"
     RETRY = "retry"
     FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderServices:
+    """Where verified order answers come from. `search` is None when no store is configured."""
+
+    linked: LinkedOrderSource | None
+    search: OrderSearch | None
+    shipping: ShippingConfig
+    clock: EstimateClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +129,7 @@ class Worker:
         clock: Clock,
         options: WorkerOptions,
         metrics: Metrics | None = None,
+        orders: OrderServices | None = None,
     ) -> None:
         self._queue = queue
         self._event_keys = event_keys
@@ -121,6 +143,7 @@ class Worker:
         self._clock = clock
         self._options = options
         self._metrics = metrics
+        self._orders = orders
         self._executor = ActionExecutor(
             helpdesk=helpdesk,
             idempotency=action_keys,
@@ -309,7 +332,17 @@ class Worker:
             guard=verdict,
             flags=flags,
             profile_variables={"first_name": _safe_first_name(ticket.customer_first_name)},
+            conversation_id=event.conversation_id,
         )
+        if needs_order_lookup(classification, context, self._policy):
+            order = self._look_up_order(
+                event.conversation_id,
+                ticket,
+                full_text,
+                classification,
+                email_only=flags.order_email_only_match,
+            )
+            context = replace(context, order=order)
         plan = plan_actions(classification, context, self._policy)
         if model_failed:
             plan = replace(plan, tags=(*plan.tags, tags.MODEL_FAILURE))
@@ -325,8 +358,16 @@ class Worker:
             )
             actions = [{"kind": r.kind, "status": r.status.value} for r in results]
             sent = any(r.kind == "send_message" and r.status.value == "done" for r in results)
-            if sent or plan.close:
-                self._remember(event.conversation_id, state, verdict.message.comment_id, plan, now)
+            closed = any(r.kind == "close" and r.status.value == "done" for r in results)
+            if sent or closed:
+                self._remember(
+                    event.conversation_id,
+                    state,
+                    verdict.message.comment_id,
+                    now,
+                    sent=sent,
+                    closed=closed,
+                )
 
         return {
             **record,
@@ -340,8 +381,51 @@ class Worker:
             "reply_blocks": [block.value for block in verdict.reply_blocks],
             "shadow": flags.shadow_mode,
             "plan": plan.summary(),
+            "order_match": context.order.match.summary() if context.order else None,
+            "order_answer": _order_answer(context.order),
             "actions": actions,
         }
+
+    def _look_up_order(
+        self,
+        conversation_id: str,
+        ticket: Ticket,
+        text: str,
+        classification: Classification,
+        *,
+        email_only: bool,
+    ) -> OrderContext | None:
+        """Link the conversation to exactly one order and work out its verified answer."""
+        if self._orders is None:
+            return None
+        services = self._orders
+        match = find_order(
+            conversation_id=conversation_id,
+            text=strip_quoted_history(text),
+            customer=CustomerContact(email=ticket.customer_email, phone=ticket.customer_phone),
+            linked=services.linked,
+            search=services.search,
+            email_only=email_only,
+            phone_region=services.shipping.store.phone_region,
+        )
+        _logger.info(
+            "order linkage finished",
+            extra={
+                "event": "order_linkage",
+                "method": match.method.value,
+                "reason": match.reason,
+                "lookup_failed": match.lookup_failed,
+            },
+        )
+        if match.order is None:
+            return OrderContext(match)
+        answer = plan_order_reply(
+            match.order,
+            now=services.clock.now_for(conversation_id),
+            language=classification.decision.language,
+            config=services.shipping,
+        )
+        return OrderContext(match, answer)
 
     def _classify(self, text: str, channel: str | None) -> tuple[Classification, bool]:
         """Classify, failing closed: any classifier error becomes a triage decision with no reply."""
@@ -358,21 +442,19 @@ class Worker:
         conversation_id: str,
         state: ConversationState | None,
         message_id: str,
-        plan: ActionPlan,
         now: datetime,
+        *,
+        sent: bool,
+        closed: bool,
     ) -> None:
-        if plan.reply is None and not plan.close:
-            return
         current = state or ConversationState(conversation_id=conversation_id)
         updated = ConversationState(
             conversation_id=conversation_id,
-            auto_reply_times=(*current.auto_reply_times, now)
-            if plan.reply
-            else current.auto_reply_times,
+            auto_reply_times=(*current.auto_reply_times, now) if sent else current.auto_reply_times,
             replied_message_ids=tuple(dict.fromkeys((*current.replied_message_ids, message_id)))[
                 -50:
             ],
-            auto_closed_at=now if plan.close else current.auto_closed_at,
+            auto_closed_at=now if closed else current.auto_closed_at,
         )
         ttl_s = self._guards.conversation_state_ttl_days * 24 * 3600
         self._conversations.put(updated, ttl_s=ttl_s)
@@ -391,6 +473,22 @@ class Worker:
         if self._metrics is not None:
             self._metrics.increment("rpmw_events_total", labels={"outcome": outcome.value})
         return outcome
+
+
+def _order_answer(order: OrderContext | None) -> dict[str, object] | None:
+    """Describe the verified answer for the decision record: no contact data, no variables."""
+    if order is None or order.reply is None:
+        return None
+    if isinstance(order.reply, str):
+        return {"no_reply_reason": str(order.reply)}
+    estimate = order.reply.estimate
+    return {
+        "template_id": order.reply.template_id,
+        "basis": order.reply.basis,
+        "auto_close_eligible": order.reply.auto_close_eligible,
+        "needs_human": order.reply.needs_human,
+        "remaining_business_days": estimate.remaining_business_days if estimate else None,
+    }
 
 
 def fail_closed_classification(text: str) -> Classification:

@@ -1,8 +1,9 @@
 """The auto-close rule, checked in this one place for every reply path.
 
 A conversation may be closed only by a Tier 2 reply whose template is flagged
-`auto_close`, only when every Tier 2 gate passed, and only when the copy invites the
-customer to reply (so that a reply reopens the conversation).
+`auto_close`, only for an order inside its delivery window, only when every gate passed,
+and only when the copy invites the customer to reply (so that a reply reopens the
+conversation). The executor closes only what a plan built here allows.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ def auto_close_allowed(
     template: TemplateEntry | None,
     reply: RenderedReply | None,
     gates: Sequence[Gate],
+    order_in_window: bool,
 ) -> bool:
+    if not order_in_window:
+        return False
     if tier is not Tier.VERIFIED or template is None or reply is None:
+        return False
+    if reply.template_id != template.template_id:
         return False
     if not template.auto_close or template.tier_level is not Tier.VERIFIED:
         return False

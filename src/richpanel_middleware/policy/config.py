@@ -142,6 +142,7 @@ class Flags(_Config):
     shadow_mode: bool = False
     automation_channels: list[str] = Field(default_factory=lambda: ["email", "chat"])
     tier2_rollout_percent: int = Field(default=0, ge=0, le=100)
+    order_email_only_match: bool = False
     template_enabled: dict[str, bool] = Field(default_factory=dict)
 
     @model_validator(mode="after")

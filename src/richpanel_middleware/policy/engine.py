@@ -4,8 +4,9 @@ Invariants enforced here:
 - Tier 0 (any rule hit or model risk flag) routes to the escalation team whatever the
   confidence, and sends at most a neutral acknowledgement (disabled by default).
 - Tier 1 replies are intake templates, always routed to a human, never closing.
-- Tier 2 needs a verified order match; without order linkage, order-status intents get
-  the Tier 1 "ask for the order number" template.
+- Tier 2 needs exactly one deterministically matched order and every gate of the Tier 2
+  verifier; without a match, order-status intents get the Tier 1 "ask for the order
+  number" template, and a failed lookup gets no reply at all.
 - Tier 3 does not exist: a proposal for it becomes Tier 1 intake plus a human route.
 - A reply goes out only when every gate passed and the template rendered; otherwise the
   plan is route-only.
@@ -20,11 +21,14 @@ from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import ReplyAction, TierName
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
+from richpanel_middleware.orders.reply_facts import OrderReply
 from richpanel_middleware.policy.auto_close import auto_close_allowed
 from richpanel_middleware.policy.config import REPLY_CHANNELS, Flags, RoutingMap, Thresholds
 from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
 from richpanel_middleware.policy.loop_guard import GuardVerdict
+from richpanel_middleware.policy.order_context import OrderContext
 from richpanel_middleware.policy.plan import ActionPlan, Gate
+from richpanel_middleware.policy.tier2_verifier import in_rollout, verify_tier2
 from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
 from richpanel_middleware.templates.renderer import RenderedReply, render_template
 
@@ -46,6 +50,8 @@ class PolicyContext:
     guard: GuardVerdict
     flags: Flags
     profile_variables: Mapping[str, str | None] = field(default_factory=dict)
+    conversation_id: str = ""
+    order: OrderContext | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +69,24 @@ def plan_actions(
     route = _route(selection, classification, context, config)
     gates: list[Gate] = []
 
-    tier, template_id, tier_tags = _tier_and_template(selection, classification, config, gates)
-    reply = _reply(selection, classification, context, config, tier, template_id, route, gates)
+    tier, template_id, tier_tags, order_reply = _tier_and_template(
+        selection, classification, context, config, gates
+    )
+    reply = _reply(
+        selection,
+        classification,
+        context,
+        config,
+        tier,
+        template_id,
+        route,
+        gates,
+        order_variables=order_reply.variables if order_reply else None,
+    )
+    if tier is Tier.VERIFIED and reply is None:
+        # No verified answer goes out (a route-only channel, a guard, a refused render), so
+        # the decision is a human one and is tagged as such.
+        tier, order_reply = Tier.SAFE_ASSIST, None
 
     tag_list = [
         tags.PROCESSED,
@@ -83,7 +105,13 @@ def plan_actions(
         tag_list.append(tags.SHADOW)
 
     entry = config.catalog.get(template_id) if template_id else None
-    close = auto_close_allowed(tier=tier, template=entry, reply=reply, gates=gates)
+    close = auto_close_allowed(
+        tier=tier,
+        template=entry,
+        reply=reply,
+        gates=gates,
+        order_in_window=order_reply is not None and order_reply.auto_close_eligible,
+    )
     if close:
         tag_list.append(tags.AUTO_CLOSED)
     action = ReplyAction.ROUTE_ONLY
@@ -121,6 +149,36 @@ def routing_confidence(
     return max(0.0, min(1.0, confidence))
 
 
+def order_status_confidence(
+    classification: Classification,
+    selection: IntentSelection,
+    word_count: int,
+    thresholds: Thresholds,
+) -> float:
+    """Confidence that the message asks about an order's status, for the Tier 2 gate.
+
+    Both order-status intents lead to the same verified answer, so their probabilities
+    add up, and a near tie between them is no reason for doubt. The other penalties apply
+    as for routing: a close non-status intent, a short message, several strong intents.
+    """
+    scores = classification.scores or {selection.primary: selection.top_score}
+    family = sum(score for intent, score in scores.items() if intent in ORDER_STATUS_INTENTS)
+    others = sorted(
+        (score for intent, score in scores.items() if intent not in ORDER_STATUS_INTENTS),
+        reverse=True,
+    )
+    penalties = thresholds.penalties
+    confidence = family
+    if others and family - others[0] < penalties.narrow_margin.below:
+        confidence -= penalties.narrow_margin.penalty
+    if word_count < penalties.short_message.words_below:
+        confidence -= penalties.short_message.penalty
+    strong = sum(1 for score in others if score >= penalties.several_strong.score_min)
+    if strong and family >= penalties.several_strong.score_min:
+        confidence -= penalties.several_strong.penalty
+    return max(0.0, min(1.0, confidence))
+
+
 def _route(
     selection: IntentSelection,
     classification: Classification,
@@ -130,6 +188,13 @@ def _route(
     routing = config.routing
     thresholds = config.thresholds
     confidence = routing_confidence(selection, context.word_count, thresholds)
+    if selection.primary in ORDER_STATUS_INTENTS:
+        # The two order-status intents share a team and a workflow: a near tie between
+        # them says nothing about where the conversation belongs.
+        confidence = max(
+            confidence,
+            order_status_confidence(classification, selection, context.word_count, thresholds),
+        )
     intent_team = routing.intents[selection.primary].team
     extra: list[str] = []
 
@@ -158,15 +223,34 @@ def _route(
     return _Route(team, confidence, tuple(dict.fromkeys(extra)), to_triage)
 
 
+def needs_order_lookup(
+    classification: Classification, context: PolicyContext, config: PolicyConfig
+) -> bool:
+    """Whether a Tier 2 answer is on the table, so the worker should look the order up.
+
+    Order lookups happen only for order-status messages without a Tier 0 signal, while
+    automation may reply, the conversation is in the Tier 2 rollout and the loop guard
+    allows a reply. Safe mode means no lookups at all.
+    """
+    flags = context.flags
+    if flags.safe_mode or not flags.automation_enabled or not context.guard.reply_allowed:
+        return False
+    if not in_rollout(context.conversation_id, flags.tier2_rollout_percent):
+        return False
+    selection = select_intents(classification, secondary_min=config.thresholds.secondary_min)
+    return selection.primary in ORDER_STATUS_INTENTS and not selection.tier0_signal
+
+
 def _tier_and_template(
     selection: IntentSelection,
     classification: Classification,
+    context: PolicyContext,
     config: PolicyConfig,
     gates: list[Gate],
-) -> tuple[Tier, str | None, tuple[str, ...]]:
+) -> tuple[Tier, str | None, tuple[str, ...], OrderReply | None]:
     template_id = config.routing.intents[selection.primary].template
     if selection.tier0_signal:
-        return Tier.ESCALATION, template_id, ()
+        return Tier.ESCALATION, template_id, (), None
 
     proposed = classification.decision.automation.tier
     if proposed is TierName.TIER_3_AUTO_ACTION:
@@ -174,11 +258,49 @@ def _tier_and_template(
             Gate("tier3_disabled", False, "auto-actions do not exist; downgraded to Tier 1")
         )
     if selection.primary in ORDER_STATUS_INTENTS:
-        # No verified order lookup exists in this runtime, so Tier 2 is never reachable here.
-        gates.append(Gate("tier2_order_match", False, "no verified order lookup available"))
-        return Tier.SAFE_ASSIST, template_id, (tags.ORDER_LOOKUP_NEEDED,)
+        return _order_status_tier(selection, classification, context, config, template_id, gates)
     tier = min(spec_of(selection.primary).max_tier, Tier.SAFE_ASSIST)
-    return tier, template_id, ()
+    return tier, template_id, (), None
+
+
+def _order_status_tier(
+    selection: IntentSelection,
+    classification: Classification,
+    context: PolicyContext,
+    config: PolicyConfig,
+    ask_template: str | None,
+    gates: list[Gate],
+) -> tuple[Tier, str | None, tuple[str, ...], OrderReply | None]:
+    """Tier 2 with the verified answer, or the safe fallback for this order situation."""
+    order = context.order
+    check = verify_tier2(
+        selection=selection,
+        status_confidence=order_status_confidence(
+            classification, selection, context.word_count, config.thresholds
+        ),
+        order=order,
+        conversation_id=context.conversation_id,
+        language=classification.decision.language,
+        channel=context.channel,
+        flags=context.flags,
+        thresholds=config.thresholds,
+        catalog=config.catalog,
+    )
+    if order is None:
+        gates.append(Gate("tier2_order_match", False, "order not looked up"))
+        return Tier.SAFE_ASSIST, ask_template, (tags.ORDER_LOOKUP_NEEDED,), None
+    gates.extend(check.gates)
+    if check.allowed and check.reply is not None:
+        extra = (tags.ESCALATED_HUMAN,) if check.reply.needs_human else ()
+        return Tier.VERIFIED, check.reply.template_id, extra, check.reply
+    if order.match.lookup_failed:
+        # The store could not be asked: no reply at all, a person looks the order up.
+        return Tier.SAFE_ASSIST, None, (tags.ORDER_LOOKUP_NEEDED,), None
+    if order.match.matched:
+        # The order is known but no verified answer may go out: asking the customer for
+        # the number again would be noise, so a person answers.
+        return Tier.SAFE_ASSIST, None, (tags.ESCALATED_HUMAN,), None
+    return Tier.SAFE_ASSIST, ask_template, (tags.ORDER_LOOKUP_NEEDED,), None
 
 
 def _reply(
@@ -190,6 +312,8 @@ def _reply(
     template_id: str | None,
     route: _Route,
     gates: list[Gate],
+    *,
+    order_variables: Mapping[str, object] | None = None,
 ) -> RenderedReply | None:
     flags = context.flags
     checks = [
@@ -259,6 +383,7 @@ def _reply(
         channel=context.channel,
         enabled_override=flags.template_enabled.get(template_id),
         profile_variables=context.profile_variables,
+        order_variables=order_variables,
     )
     if not isinstance(rendered, RenderedReply):
         gates.append(Gate("template_rendered", False, rendered.reason))

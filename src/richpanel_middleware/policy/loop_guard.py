@@ -88,7 +88,7 @@ def evaluate_loop_guard(
     # Without a remembered close time, the tag alone is taken as a recent close (fail safe).
     if recently_closed or (closed_at is None and tags.AUTO_CLOSED in ticket.tags):
         blocks.append(ReplyBlock.REOPENED_AFTER_AUTO_CLOSE)
-        extra.append(tags.REOPENED_AFTER_AUTO_CLOSE)
+        extra += [tags.REOPENED_AFTER_AUTO_CLOSE, tags.ESCALATED_HUMAN]
 
     day_ago = now - timedelta(hours=24)
     # The ticket and the state record the same replies, so take the larger count, not the sum.

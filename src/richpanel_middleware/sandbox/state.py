@@ -548,6 +548,9 @@ class RichpanelSandboxState:
                 is_operator=author is not CommentKind.CUSTOMER,
                 kind=author,
             )
+            if author is CommentKind.CUSTOMER and ticket.status == "CLOSED":
+                # A customer reply reopens a closed conversation, as in Richpanel.
+                ticket.status, ticket.state = "OPEN", "open"
             return comment.comment_id
 
     def ticket_wire(self, ticket_id: str) -> JsonObject:
@@ -571,12 +574,15 @@ class RichpanelSandboxState:
             return len(self._tickets)
 
     def summary(self, ticket_id: str) -> JsonObject:
-        """Return the ticket with counts that tests check: replies, notes, closed, tags."""
+        """Return the ticket with what tests check: replies and their text, notes, closed, tags."""
         with self._lock:
             ticket = self._ticket_locked(ticket_id)
             return {
                 "ticket": ticket.to_wire(),
                 "replies": ticket.count(CommentKind.REPLY),
+                "reply_texts": [
+                    c.body_html for c in ticket.comments if c.kind is CommentKind.REPLY
+                ],
                 "internal_notes": ticket.count(CommentKind.INTERNAL_NOTE),
                 "closed": ticket.status == "CLOSED",
                 "tags": list(ticket.tags),

@@ -6,7 +6,6 @@ This is the one place that picks concrete adapters; the pipeline only sees ports
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from richpanel_middleware.classify.local_model import LocalClassifier
@@ -14,9 +13,12 @@ from richpanel_middleware.configuration import AppConfig, load_app_config
 from richpanel_middleware.helpdesk.rate_gate import RateGate
 from richpanel_middleware.helpdesk.richpanel import RichpanelClient
 from richpanel_middleware.observability.metrics import PrometheusMetrics
+from richpanel_middleware.orders.richpanel_orders import RichpanelOrderSource
+from richpanel_middleware.orders.shopify import ShopifyClient
 from richpanel_middleware.pipeline.ingress import IngressService
-from richpanel_middleware.pipeline.ports import Classifier
-from richpanel_middleware.pipeline.worker import Worker, WorkerOptions
+from richpanel_middleware.pipeline.ports import Classifier, EstimateClock
+from richpanel_middleware.pipeline.worker import OrderServices, Worker, WorkerOptions
+from richpanel_middleware.runtime.local.clocks import SystemClock
 from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 from richpanel_middleware.runtime.local.sqlite_db import Database
 from richpanel_middleware.runtime.local.sqlite_queue import SqliteQueue
@@ -30,11 +32,6 @@ from richpanel_middleware.runtime.local.worker_runner import WorkerRunner
 from richpanel_middleware.settings import Settings
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 @dataclass
 class LocalStack:
     settings: Settings
@@ -45,6 +42,7 @@ class LocalStack:
     flags: SqliteFlagSource
     metrics: PrometheusMetrics
     helpdesk: RichpanelClient | None = None
+    shopify: ShopifyClient | None = None
     worker: Worker | None = None
     runner: WorkerRunner | None = None
     worker_expected: bool = False
@@ -72,6 +70,8 @@ class LocalStack:
             self.runner.stop()
         if self.helpdesk is not None:
             self.helpdesk.close()
+        if self.shopify is not None:
+            self.shopify.close()
         self.database.close()
 
 
@@ -102,7 +102,11 @@ def build_stack(settings: Settings, *, config: AppConfig | None = None) -> Local
 
 
 def attach_worker(
-    stack: LocalStack, *, classifier: Classifier | None = None, model_cache_dir: Path | None = None
+    stack: LocalStack,
+    *,
+    classifier: Classifier | None = None,
+    model_cache_dir: Path | None = None,
+    estimate_clock: EstimateClock | None = None,
 ) -> WorkerRunner:
     settings = stack.settings
     if settings.richpanel_api_key is None:
@@ -125,6 +129,7 @@ def attach_worker(
         max_attempts=settings.richpanel_max_attempts,
         rate_gate=gate,
     )
+    shopify = _shopify_client(settings)
     idempotency = SqliteIdempotencyStore(stack.database)
     worker = Worker(
         queue=stack.queue,
@@ -145,6 +150,12 @@ def attach_worker(
             retry_max_delay_s=settings.retry_max_delay_s,
         ),
         metrics=stack.metrics,
+        orders=OrderServices(
+            linked=RichpanelOrderSource(helpdesk),
+            search=shopify,
+            shipping=stack.config.shipping,
+            clock=estimate_clock or SystemClock(),
+        ),
     )
     runner = WorkerRunner(
         worker,
@@ -154,6 +165,26 @@ def attach_worker(
         poll_interval_s=settings.poll_interval_s,
     )
     stack.helpdesk = helpdesk
+    stack.shopify = shopify
     stack.worker = worker
     stack.runner = runner
     return runner
+
+
+def _shopify_client(settings: Settings) -> ShopifyClient | None:
+    """Build the store client when both the shop URL and the token are set."""
+    if not settings.shopify_shop_url and settings.shopify_access_token is None:
+        return None
+    if not settings.shopify_shop_url or settings.shopify_access_token is None:
+        missing = (
+            "RPMW_SHOPIFY_SHOP_URL"
+            if not settings.shopify_shop_url
+            else "RPMW_SHOPIFY_ACCESS_TOKEN"
+        )
+        raise ValueError(f"{missing} is not set; set both Shopify settings, or neither")
+    return ShopifyClient(
+        shop_url=settings.shopify_shop_url,
+        access_token=settings.shopify_access_token.get_secret_value(),
+        api_version=settings.shopify_api_version,
+        timeout_s=settings.shopify_timeout_s,
+    )

@@ -452,7 +452,9 @@ _FRAUD = _rule(
     r"placed) in my name\b",
     r"\b(?:card|details) (?:was |were |got |has been )?(?:\w+ )?skimmed\b|\bskimmed (?:my|the) card\b|"
     r"\b(?:treat|report(?:ing)?) (?:this|it) as fraud\b|\b(?:this is|looks like) fraud\b",
-    r"\bque no (?:pedi|hice|compre|autorice)\b|\b(?:yo )?nunca (?:compre|hice|pedi|realice) (?:nada|ese|"
+    # "me llego un producto que no pedi" is a wrong item, not an order someone else placed.
+    r"(?<!producto )(?<!productos )(?<!articulo )(?<!articulos )(?<!talla )"
+    r"(?<!color )(?<!modelo )\bque no (?:pedi|hice|compre|autorice)\b|\b(?:yo )?nunca (?:compre|hice|pedi|realice) (?:nada|ese|"
     r"esa|este|esta|ningun)\b|\brobaron (?:mis|los) datos\b",
     r"\b(?:pedido|compra|cargo|cobro|orden)s? (?:\w+ ){0,6}que (?:yo )?(?:nunca|no) (?:hice|realice|"
     r"pedi|autorice|compre|he hecho|he realizado|he pedido|he comprado)\b",

@@ -8,9 +8,13 @@ Exits 1 when an invariant is broken.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+VERIFIED_MATCHES = {"richpanel_link", "order_number_and_contact", "email_only"}
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 def check(report: dict[str, Any], labels: dict[str, list[str]]) -> tuple[dict[str, Any], list[str]]:
@@ -28,6 +32,14 @@ def check(report: dict[str, Any], labels: dict[str, list[str]]) -> tuple[dict[st
             problems.append(f"{row['input_id']}: {row['replies']} replies")
         if row["tier"] == 0 and row["replies"]:
             problems.append(f"{row['input_id']}: Tier 0 conversation got a reply")
+        if row.get("closed") and (row["tier"] != 2 or not row["replies"]):
+            problems.append(f"{row['input_id']}: closed without a Tier 2 reply")
+        match = row.get("order_match") or {}
+        if row["tier"] == 2 and match.get("method") not in VERIFIED_MATCHES:
+            problems.append(f"{row['input_id']}: Tier 2 without a deterministic order match")
+        text = row.get("reply_text") or ""
+        if EMAIL.search(text) or "{{" in text or "None" in text:
+            problems.append(f"{row['input_id']}: reply text has an e-mail, a placeholder or None")
     labelled = [row for row in rows if labels.get(str(row["input_id"]))]
     correct = sum(1 for row in labelled if row["primary_intent"] in labels[str(row["input_id"])])
     figures = {
@@ -38,6 +50,8 @@ def check(report: dict[str, Any], labels: dict[str, list[str]]) -> tuple[dict[st
         "replies": sum(row["replies"] for row in rows),
         "max_replies_per_conversation": max((row["replies"] for row in rows), default=0),
         "tier0_conversations": sum(1 for row in rows if row["tier"] == 0),
+        "verified_replies": sum(1 for row in rows if row["tier"] == 2 and row["replies"]),
+        "closed": sum(1 for row in rows if row.get("closed")),
         "tier0_replies": sum(row["replies"] for row in rows if row["tier"] == 0),
         "labelled_rows": len(labelled),
         "accuracy_on_labelled": round(correct / len(labelled), 4) if labelled else None,

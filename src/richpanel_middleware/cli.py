@@ -144,6 +144,10 @@ def _print_summary(result: dict[str, Any]) -> None:
         head.add_row(key, str(result[key]))
     replies = sum(row["replies"] for row in rows)
     head.add_row("replies sent", str(replies))
+    head.add_row(
+        "verified order replies (Tier 2)",
+        str(sum(1 for row in rows if row["tier"] == 2 and row["replies"])),
+    )
     head.add_row("conversations closed", str(sum(1 for row in rows if row["closed"])))
     rate = result["messages"] / result["duration_s"] if result["duration_s"] else 0.0
     head.add_row("messages/s", f"{rate:.1f}")
@@ -169,6 +173,23 @@ def _print_summary(result: dict[str, Any]) -> None:
                 str(sum(1 for r in group if r["closed"])),
             )
         out.print(table)
+
+    looked_up = [row for row in rows if row["order_match"]["looked_up"]]
+    if looked_up:
+        matches = Table(title="Order lookups")
+        matches.add_column("match")
+        matches.add_column("conversations", justify="right")
+        matches.add_column("verified replies", justify="right")
+        matches.add_column("closed", justify="right")
+        for method, count in Counter(row["order_match"]["method"] for row in looked_up).items():
+            group = [row for row in looked_up if row["order_match"]["method"] == method]
+            matches.add_row(
+                method,
+                str(count),
+                str(sum(1 for r in group if r["tier"] == 2 and r["replies"])),
+                str(sum(1 for r in group if r["closed"])),
+            )
+        out.print(matches)
 
 
 @app.command()
@@ -555,14 +576,35 @@ def sandbox(
             envvar="RPMW_SANDBOX_WEBHOOK_TOKEN", help="Token header value for fired webhooks."
         ),
     ] = None,
+    shopify_port: Annotated[
+        int, typer.Option(help="Port of the Shopify emulator (0 = do not start it).")
+    ] = 8901,
+    shopify_token: Annotated[
+        str,
+        typer.Option(
+            envvar="RPMW_SANDBOX_SHOPIFY_TOKEN", help="Access token the Shopify emulator accepts."
+        ),
+    ] = "shpat_sandbox",
 ) -> None:
-    """Serve the Richpanel emulator (admin API under /_sandbox/) until interrupted."""
+    """Serve the Richpanel emulator and the Shopify emulator until interrupted.
+
+    Both have an admin API: /_sandbox/ on the Richpanel port, /_sandbox/shopify/ on the
+    Shopify port. Point RPMW_SHOPIFY_SHOP_URL at the Shopify port to use it.
+    """
     import uvicorn
 
     from richpanel_middleware.observability.logging import configure_logging
+    from richpanel_middleware.runtime.local.server_thread import ServerThread
     from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
+    from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
+    from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 
     configure_logging("INFO")
+    store: ServerThread | None = None
+    if shopify_port:
+        store_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
+        store = ServerThread(store_app, host=host, port=shopify_port).start()
+        _console.print(f"Shopify emulator on {store.base_url}")
     application, _ = create_richpanel_sandbox(
         RichpanelSandboxSettings(
             api_key=api_key,
@@ -571,7 +613,11 @@ def sandbox(
             webhook_token=webhook_token,
         )
     )
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    try:
+        uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if store is not None:
+            store.stop()
 
 
 @flags_app.command("show")

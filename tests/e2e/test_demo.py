@@ -41,11 +41,22 @@ def test_demo_sample_holds_invariants(tmp_path: Path, model_cache_dir: Path) -> 
     )
 
     assert problems == []
-    assert figures["messages"] == 40
+    assert figures["messages"] == 50
     assert figures["tier0_conversations"] >= 4
     assert figures["tier0_replies"] == 0
     assert figures["replies"] > 0
     assert figures["accuracy_on_labelled"] >= 0.7
+    # The sample's order-status rows come with seeded orders: verified answers go out, and
+    # only the in-window estimates close their conversations.
+    assert figures["verified_replies"] >= 4
+    assert "verified order replies (Tier 2)" in completed.stdout
+    closed = [row for row in report["conversations"] if row["closed"]]
+    assert closed and all(
+        row["template_id"] == "t_order_eta_no_tracking_verified" for row in closed
+    )
+    matched = {row["input_id"]: row["order_match"] for row in report["conversations"]}
+    assert matched["sample-41"]["method"] == "richpanel_link"
+    assert matched["sample-49"]["method"] == "none"
 
 
 def test_demo_rejects_bad_input_file(tmp_path: Path) -> None:

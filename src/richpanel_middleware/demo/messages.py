@@ -1,16 +1,25 @@
-"""Demo input: JSONL rows with `text` and optional `id`, `channel`, `language`."""
+"""Demo input: JSONL rows with `text` and optional `id`, `channel`, `language`, plus the
+optional order fields `customer`, `orders`, `linked_order` and `now`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from richpanel_middleware.domain.events import Channel
+from richpanel_middleware.orders.model import normalize_order_number
+from richpanel_middleware.sandbox.seed_orders import SeedOrder
 
 SAMPLE_RESOURCE = "sample_messages.jsonl"
 MAX_TEXT_CHARS = 20_000
+CUSTOMER_FIELDS = ("email", "phone", "first_name")
+MAX_ORDERS_PER_ROW = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +28,10 @@ class DemoMessage:
     text: str
     channel: str
     language: str | None
+    customer: dict[str, str] = field(default_factory=dict)
+    orders: tuple[SeedOrder, ...] = ()
+    linked_order: str | None = None
+    now: datetime | None = None
 
 
 class DemoInputError(ValueError):
@@ -79,12 +92,17 @@ def parse_messages(lines: list[str], *, source: str) -> list[DemoMessage]:
             )
         raw_id = row.get("id")
         language = row.get("language")
+        orders = _orders(row.get("orders"), where)
         messages.append(
             DemoMessage(
                 input_id=None if raw_id is None else str(raw_id),
                 text=text,
                 channel=channel,
                 language=language if isinstance(language, str) else None,
+                customer=_customer(row.get("customer"), where),
+                orders=orders,
+                linked_order=_linked_order(row.get("linked_order"), orders, where),
+                now=_now(row.get("now"), where),
             )
         )
     if not messages:
@@ -98,3 +116,80 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def _customer(value: object, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DemoInputError(f"{where}: `customer` must be an object with email, phone, first_name")
+    unknown = sorted(set(value) - set(CUSTOMER_FIELDS))
+    if unknown:
+        raise DemoInputError(
+            f"{where}: `customer.{unknown[0]}` is not a known field; use {', '.join(CUSTOMER_FIELDS)}"
+        )
+    customer: dict[str, str] = {}
+    for name in CUSTOMER_FIELDS:
+        field_value = value.get(name)
+        if field_value is None:
+            continue
+        if not isinstance(field_value, str):
+            raise DemoInputError(f"{where}: `customer.{name}` must be a string")
+        customer[name] = field_value
+    return customer
+
+
+def _orders(value: object, where: str) -> tuple[SeedOrder, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise DemoInputError(f"{where}: `orders` must be a list of order objects")
+    if len(value) > MAX_ORDERS_PER_ROW:
+        raise DemoInputError(
+            f"{where}: `orders` has {len(value)} entries; the limit is {MAX_ORDERS_PER_ROW}"
+        )
+    orders: list[SeedOrder] = []
+    for index, raw in enumerate(value):
+        try:
+            orders.append(SeedOrder.model_validate(raw))
+        except ValidationError as error:
+            first = error.errors()[0]
+            location = ".".join(str(part) for part in first["loc"])
+            raise DemoInputError(
+                f"{where}: `orders[{index}]{'.' + location if location else ''}`: {first['msg']}"
+            ) from error
+    numbers = [normalize_order_number(order.number) for order in orders]
+    if len(set(numbers)) != len(numbers):
+        raise DemoInputError(f"{where}: `orders` lists the same order number twice")
+    return tuple(orders)
+
+
+def _linked_order(value: object, orders: tuple[SeedOrder, ...], where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise DemoInputError(f"{where}: `linked_order` must be an order number or null")
+    wanted = normalize_order_number(str(value))
+    for order in orders:
+        if normalize_order_number(order.number) == wanted:
+            return order.number
+    raise DemoInputError(
+        f"{where}: `linked_order` {value!r} is not one of the row's `orders`; add the order "
+        "or set linked_order to null"
+    )
+
+
+def _now(value: Any, where: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DemoInputError(
+            f"{where}: `now` must be an ISO 8601 time such as 2026-12-02T15:00:00Z"
+        )
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise DemoInputError(
+            f"{where}: `now` {value!r} is not an ISO 8601 time such as 2026-12-02T15:00:00Z"
+        ) from error
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

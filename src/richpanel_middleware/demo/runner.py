@@ -1,8 +1,10 @@
 """`rpmw demo`: the whole loop on one machine, against the Richpanel sandbox.
 
-The demo starts the sandbox and the embedded stack (ingress, SQLite, worker) on loopback.
-It creates one sandbox conversation per input message and fires its webhook the way a
-Richpanel rule does. Once the queue is drained, it reads the effects (tags, replies,
+The demo starts the Richpanel and Shopify sandboxes and the embedded stack (ingress,
+SQLite, worker) on loopback. For each input message it creates a sandbox conversation,
+seeds the row's orders into the Shopify sandbox (and the linked one into Richpanel), and
+fires the webhook the way a Richpanel rule does. Tier 2 replies are switched on for every
+conversation of the run. Once the queue is drained, it reads the effects (tags, replies,
 closes) back from the sandbox for the report.
 """
 
@@ -13,6 +15,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from richpanel_middleware.demo.messages import DemoMessage
 from richpanel_middleware.helpdesk.richpanel import encode_path_segment
+from richpanel_middleware.runtime.local.clocks import ConversationClock
 from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
 from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
+from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
+from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 from richpanel_middleware.settings import Settings
 
 
@@ -37,6 +43,10 @@ class DemoOptions:
     timeout_s: float = 600.0
     data_dir: Path | None = None
     model_cache_dir: Path | None = Path("var/models")
+
+
+# The app id under which the demo links orders in the Richpanel sandbox.
+DEMO_APP_CLIENT_ID = "shopify-demo-store"
 
 
 def run_demo(messages: list[DemoMessage], options: DemoOptions, console: Console) -> dict[str, Any]:
@@ -51,10 +61,13 @@ def _run(
 ) -> dict[str, Any]:
     api_key = secrets.token_urlsafe(24)
     webhook_token = secrets.token_urlsafe(24)
+    shopify_token = f"shpat_{secrets.token_hex(16)}"
     sandbox_app, _ = create_richpanel_sandbox(
         RichpanelSandboxSettings(api_key=api_key, rate_limit_enabled=options.rate_limit)
     )
-    with ServerThread(sandbox_app) as sandbox:
+    shopify_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
+    clock = ConversationClock()
+    with ServerThread(sandbox_app) as sandbox, ServerThread(shopify_app) as shopify:
         settings = Settings(
             data_dir=data_dir,
             webhook_tokens=[SecretStr(webhook_token)],
@@ -62,10 +75,14 @@ def _run(
             richpanel_api_key=SecretStr(api_key),
             richpanel_requests_per_30s=50 if options.rate_limit else None,
             concurrency=options.concurrency,
+            shopify_shop_url=shopify.base_url,
+            shopify_access_token=SecretStr(shopify_token),
         )
         console.print("[dim]Preparing the local classifier (trained once, then cached)...[/dim]")
         stack = build_stack(settings)
-        runner = attach_worker(stack, model_cache_dir=options.model_cache_dir)
+        # Every conversation of the demo may get a verified order answer.
+        stack.flags.set("tier2_rollout_percent", 100)
+        runner = attach_worker(stack, model_cache_dir=options.model_cache_dir, estimate_clock=clock)
         app = create_app(
             stack.ingress(), readiness_check=stack.readiness_check, registry=stack.metrics.registry
         )
@@ -73,6 +90,7 @@ def _run(
             with (
                 ServerThread(app) as ingress,
                 httpx.Client(base_url=sandbox.base_url, timeout=30) as admin,
+                httpx.Client(base_url=shopify.base_url, timeout=30) as store,
             ):
                 admin.post(
                     "/_sandbox/config",
@@ -81,9 +99,12 @@ def _run(
                         "webhook_token": webhook_token,
                     },
                 ).raise_for_status()
+                _pin_store_clock(messages, store)
                 runner.start()
                 started = time.perf_counter()
-                created = _create_and_wait(messages, admin, stack, options, console)
+                created = _create_and_wait(
+                    messages, _Seeder(admin, store, clock), stack, options, console
+                )
                 duration_s = time.perf_counter() - started
                 runner.stop()
                 report = _report(messages, created, admin, stack, duration_s)
@@ -92,9 +113,62 @@ def _run(
     return report
 
 
+def _pin_store_clock(messages: list[DemoMessage], store: httpx.Client) -> None:
+    """Measure the store's 60-day order visibility from the latest `now` of the input."""
+    pinned = [message.now for message in messages if message.now is not None]
+    if pinned:
+        latest = max(pinned).astimezone(UTC).isoformat()
+        store.post("/_sandbox/shopify/config", json={"now": latest}).raise_for_status()
+
+
+@dataclass(frozen=True, slots=True)
+class _Seeder:
+    """Creates one conversation per message with its customer and orders, then fires it."""
+
+    admin: httpx.Client
+    store: httpx.Client
+    clock: ConversationClock
+
+    def create(self, message: DemoMessage) -> dict[str, Any]:
+        response = self.admin.post(
+            "/_sandbox/conversations",
+            json={
+                "channel": message.channel,
+                "text": message.text,
+                "customer": message.customer,
+                "fire_webhook": False,
+            },
+        )
+        response.raise_for_status()
+        conversation = dict(response.json())
+        ticket_id = conversation["ticket_id"]
+        for order in message.orders:
+            seeded = self.store.post("/_sandbox/shopify/orders", json=order.model_dump(mode="json"))
+            seeded.raise_for_status()
+            if message.linked_order == order.number:
+                order_id = str(seeded.json()["id"]).rsplit("/", 1)[-1]
+                self.admin.post(
+                    "/_sandbox/orders",
+                    json={
+                        "app_client_id": DEMO_APP_CLIENT_ID,
+                        "order_id": order_id,
+                        "order": order.to_richpanel_order(order_id),
+                        "conversation_id": ticket_id,
+                    },
+                ).raise_for_status()
+        if message.now is not None:
+            self.clock.pin(ticket_id, message.now)
+        fired = self.admin.post(
+            f"/_sandbox/conversations/{encode_path_segment(ticket_id)}/fire-webhook"
+        )
+        fired.raise_for_status()
+        conversation["webhook_status"] = fired.json().get("webhook_status")
+        return conversation
+
+
 def _create_and_wait(
     messages: list[DemoMessage],
-    admin: httpx.Client,
+    seeder: _Seeder,
     stack: Any,
     options: DemoOptions,
     console: Console,
@@ -110,17 +184,9 @@ def _create_and_wait(
         processing = progress.add_task("events processed", total=len(messages))
 
         def create(message: DemoMessage) -> dict[str, Any]:
-            response = admin.post(
-                "/_sandbox/conversations",
-                json={
-                    "channel": message.channel,
-                    "text": message.text,
-                    "fire_webhook": True,
-                },
-            )
-            response.raise_for_status()
+            conversation = seeder.create(message)
             progress.advance(sending)
-            return dict(response.json())
+            return conversation
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             created = list(pool.map(create, messages))
@@ -156,6 +222,8 @@ def _report(
         plan = record.get("plan") or {}
         summary = admin.get(f"/_sandbox/conversations/{encode_path_segment(ticket_id)}").json()
         outcome = record.get("outcome")
+        order_match = record.get("order_match") or {}
+        reply_texts = summary.get("reply_texts") or []
         if outcome in ("completed", "skipped"):
             processed += 1
         elif outcome == "failed":
@@ -174,6 +242,12 @@ def _report(
                 "tags": summary.get("tags", []),
                 "replies": summary.get("replies", 0),
                 "closed": summary.get("closed", False),
+                "order_match": {
+                    "method": order_match.get("method", "none"),
+                    "order_number": order_match.get("order_number"),
+                    "looked_up": bool(order_match),
+                },
+                "reply_text": reply_texts[-1] if reply_texts else None,
                 "outcome": outcome,
                 "webhook_status": conversation.get("webhook_status"),
             }

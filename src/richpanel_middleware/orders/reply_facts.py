@@ -1,14 +1,14 @@
 """Turn one verified order into the Tier 2 template to use and its variables.
 
-Only the facts DOMAIN rules allow leave the order: its number, order and fulfillment
-status, carrier, tracking number and link, status page link, and delivery dates. Dates
+Only these facts leave the order: its number, order and fulfillment status, carrier,
+tracking number and link, status page link, and delivery dates. Dates
 are the store's local dates, written out in the reply's language. Nothing here reads the
 clock: `now` comes from the caller.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -18,7 +18,11 @@ from babel.dates import format_date
 from richpanel_middleware.orders.delivery import DeliveryEstimate, EstimateKind, estimate_delivery
 from richpanel_middleware.orders.model import Order, Shipment
 from richpanel_middleware.orders.shipping_config import ShippingConfig
-from richpanel_middleware.orders.tracking import carrier_display_name, tracking_link
+from richpanel_middleware.orders.tracking import (
+    carrier_display_name,
+    is_safe_https_url,
+    tracking_link,
+)
 
 STATUS_TEMPLATE = "t_order_status_verified"
 DELAY_TEMPLATE = "t_shipping_delay_verified"
@@ -45,6 +49,8 @@ _SHIPMENT_STATUS = {
     "READY_FOR_PICKUP": {"en": "ready for pickup", "es": "listo para recoger"},
 }
 _PARTIAL_STATUSES = frozenset({"PARTIALLY_FULFILLED", "PARTIAL", "UNFULFILLED", "IN_PROGRESS"})
+# Order statuses that mean at least part of the order left the warehouse.
+_SHIPPED_STATUSES = frozenset({"FULFILLED", "PARTIALLY_FULFILLED", "PARTIAL"})
 
 
 class NoReplyReason(StrEnum):
@@ -67,13 +73,12 @@ class OrderReply:
     needs_human: bool
     basis: str
     estimate: DeliveryEstimate | None = None
-    facts: dict[str, object] = field(default_factory=dict)
 
 
 def plan_order_reply(
     order: Order, *, now: datetime, language: str, config: ShippingConfig
 ) -> OrderReply | NoReplyReason:
-    """Pick the template for a matched order, or say why no automatic answer fits."""
+    """Pick the template for a matched order, or say why no automatic reply fits."""
     if order.cancelled:
         # A cancelled order raises refund and reorder questions only a person can answer.
         return NoReplyReason.CANCELLED
@@ -84,14 +89,14 @@ def plan_order_reply(
     common: dict[str, object] = {
         "order_number": order.number,
         "order_date": _local_date(order.created_at, zone, locale),
-        "status_page_url": order.status_url if _is_https(order.status_url) else "",
+        "status_page_url": _safe_url(order.status_url),
     }
 
     tracked = [s for s in order.shipments if s.has_tracking]
     if tracked:
         return _tracked_reply(order, tracked, common, zone, locale, language, config)
     if any(s.shipped_at or s.delivered_at or s.status for s in order.shipments) or (
-        order.fulfillment_status == "FULFILLED"
+        _key(order.fulfillment_status) in _SHIPPED_STATUSES
     ):
         # It left the warehouse but nobody can follow it: the estimate from the order date
         # would say "not shipped yet", which is false.
@@ -146,7 +151,7 @@ def _tracked_reply(
         number = (shipment.tracking_number or "").strip()
         carrier = carrier_display_name(shipment.carrier, config)
         status = _SHIPMENT_STATUS.get(_key(shipment.status), {})
-        if shipment.delivered_at is not None:
+        if _is_delivered(shipment):
             status = _SHIPMENT_STATUS["DELIVERED"]
         shipments.append(
             {
@@ -165,14 +170,18 @@ def _tracked_reply(
                 else "",
             }
         )
-    untracked = [s for s in order.shipments if not s.has_tracking and s.delivered_at is None]
+    untracked = [s for s in order.shipments if not s.has_tracking and not _is_delivered(s)]
     unshipped = (
         _key(order.fulfillment_status) in _PARTIAL_STATUSES
         or bool(untracked)
         or len(tracked) > MAX_SHIPMENTS
     )
-    delivered = not unshipped and all(s.delivered_at is not None for s in tracked)
-    status_key = "delivered" if delivered else "partly_shipped" if unshipped else "shipped"
+    delivered = not unshipped and all(_is_delivered(s) for s in tracked)
+    status_key = "shipped"
+    if unshipped:
+        status_key = "partly_shipped"
+    elif delivered:
+        status_key = "delivered"
     variables = {
         **common,
         "order_status": _ORDER_STATUS[status_key][language],
@@ -199,7 +208,12 @@ def _key(status: str | None) -> str:
     return (status or "").strip().upper().replace(" ", "_")
 
 
-def _is_https(url: str | None) -> bool:
-    return (
-        bool(url) and str(url).startswith("https://") and not any(ch.isspace() for ch in str(url))
-    )
+def _is_delivered(shipment: Shipment) -> bool:
+    return shipment.delivered_at is not None or _key(shipment.status) == "DELIVERED"
+
+
+def _safe_url(url: str | None) -> str:
+    """The store's link when it is safe to show a customer, else empty (the copy omits it)."""
+    if not url or not is_safe_https_url(url):
+        return ""
+    return url.strip()

@@ -1,0 +1,495 @@
+"""Tier 2 reply planning: template choice, tracking facts, delivery windows and languages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from richpanel_middleware.configuration import load_app_config
+from richpanel_middleware.orders.model import Order, OrderSourceName, Shipment
+from richpanel_middleware.orders.reply_facts import (
+    DELAY_TEMPLATE,
+    ETA_TEMPLATE,
+    STATUS_TEMPLATE,
+    NoReplyReason,
+    OrderReply,
+    plan_order_reply,
+)
+from richpanel_middleware.orders.shipping_config import ShippingConfig
+
+# Wednesday 2026-12-02, 10:00 in the store's zone (America/New_York in config/shipping.yaml).
+NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+# Monday 2026-11-30, 09:00 in New York. Standard (3-5 business days) runs Dec 3 to Dec 7.
+MONDAY_ORDER = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+CUSTOMER_EMAIL = "ana.lopez@example.com"
+CUSTOMER_PHONE = "+1 305 555 0187"
+STATUS_URL = "https://shop.example/orders/abc/status"
+
+BASE_ORDER = Order(
+    number="#1001",
+    source=OrderSourceName.SHOPIFY,
+    created_at=MONDAY_ORDER,
+    email=CUSTOMER_EMAIL,
+    phone=CUSTOMER_PHONE,
+    financial_status="PAID",
+    fulfillment_status="UNFULFILLED",
+    shipping_method="Standard Shipping",
+    status_url=STATUS_URL,
+)
+
+
+@pytest.fixture(scope="module")
+def config() -> ShippingConfig:
+    return load_app_config().shipping
+
+
+def tracked(
+    number: str = "1Z999AA10123456784",
+    carrier: str | None = "UPS",
+    *,
+    status: str = "IN_TRANSIT",
+    tracking_url: str | None = None,
+    shipped_at: datetime | None = None,
+    delivered_at: datetime | None = None,
+) -> Shipment:
+    return Shipment(
+        status=status,
+        carrier=carrier,
+        tracking_number=number,
+        tracking_url=tracking_url,
+        shipped_at=shipped_at,
+        delivered_at=delivered_at,
+    )
+
+
+def shipped_order(*shipments: Shipment, fulfillment_status: str = "FULFILLED") -> Order:
+    return replace(BASE_ORDER, shipments=shipments, fulfillment_status=fulfillment_status)
+
+
+def plan(order: Order, config: ShippingConfig, language: str = "en") -> OrderReply:
+    reply = plan_order_reply(order, now=NOW, language=language, config=config)
+    assert isinstance(reply, OrderReply), f"expected a reply, got {reply!r}"
+    return reply
+
+
+def listed_shipments(reply: OrderReply) -> list[dict[str, str]]:
+    shipments = reply.variables["shipments"]
+    assert isinstance(shipments, list)
+    return shipments
+
+
+# --- no automatic reply --------------------------------------------------------------------------
+
+
+def test_cancelled_order_gets_no_reply(config: ShippingConfig) -> None:
+    order = replace(shipped_order(tracked()), cancelled=True)
+
+    result = plan_order_reply(order, now=NOW, language="en", config=config)
+
+    assert result is NoReplyReason.CANCELLED
+
+
+@pytest.mark.parametrize("language", ["fr", "de", ""])
+def test_unsupported_language_gets_no_reply(config: ShippingConfig, language: str) -> None:
+    result = plan_order_reply(shipped_order(tracked()), now=NOW, language=language, config=config)
+
+    assert result is NoReplyReason.LANGUAGE
+
+
+# --- tracked shipments ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("carrier", "number", "display_name", "url"),
+    [
+        (
+            "UPS",
+            "1Z999AA10123456784",
+            "UPS",
+            "https://www.ups.com/track?tracknum=1Z999AA10123456784",
+        ),
+        (
+            "Federal Express",
+            "771234567890",
+            "FedEx",
+            "https://www.fedex.com/fedextrack/?trknbr=771234567890",
+        ),
+        (
+            "usps",
+            "9400100000000000000000",
+            "USPS",
+            "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400100000000000000000",
+        ),
+        (
+            "DHL",
+            "1234567890",
+            "DHL Express",
+            "https://www.dhl.com/global-en/home/tracking/tracking-express.html"
+            "?submit=1&tracking-id=1234567890",
+        ),
+        ("UPS", " AB/12 3 ", "UPS", "https://www.ups.com/track?tracknum=AB%2F12%203"),
+    ],
+)
+def test_single_tracked_shipment(
+    config: ShippingConfig, carrier: str, number: str, display_name: str, url: str
+) -> None:
+    reply = plan(shipped_order(tracked(number, carrier)), config)
+
+    assert reply.template_id == STATUS_TEMPLATE
+    assert reply.auto_close_eligible is False
+    assert reply.needs_human is False
+    assert reply.basis == "tracked"
+    assert reply.variables["order_number"] == "#1001"
+    assert reply.variables["order_date"] == "November 30, 2026"
+    assert reply.variables["order_status"] == "shipped"
+    assert reply.variables["unshipped_items"] is False
+    [shipment] = listed_shipments(reply)
+    assert shipment["carrier"] == display_name
+    assert shipment["tracking_number"] == number.strip()
+    assert shipment["tracking_url"] == url
+    assert shipment["status"] == "in transit"
+
+
+def test_unknown_carrier_has_no_link(config: ShippingConfig) -> None:
+    reply = plan(shipped_order(tracked("RM123456789GB", "Royal Mail")), config)
+
+    [shipment] = listed_shipments(reply)
+    assert shipment["carrier"] == "Royal Mail"
+    assert shipment["tracking_number"] == "RM123456789GB"
+    assert shipment["tracking_url"] == ""
+
+
+@pytest.mark.parametrize(("language", "name"), [("en", "the carrier"), ("es", "el transportista")])
+def test_missing_carrier_named_generically(
+    config: ShippingConfig, language: str, name: str
+) -> None:
+    reply = plan(shipped_order(tracked("ABC123", None)), config, language)
+
+    [shipment] = listed_shipments(reply)
+    assert shipment["carrier"] == name
+    assert shipment["tracking_url"] == ""
+
+
+def test_store_https_tracking_url_used(config: ShippingConfig) -> None:
+    store_url = "https://shop.example/track/1Z999AA10123456784"
+
+    reply = plan(shipped_order(tracked(tracking_url=store_url)), config)
+
+    assert listed_shipments(reply)[0]["tracking_url"] == store_url
+
+
+def test_store_http_tracking_url_ignored(config: ShippingConfig) -> None:
+    reply = plan(
+        shipped_order(tracked(tracking_url="http://shop.example/track/1Z999AA10123456784")),
+        config,
+    )
+
+    url = listed_shipments(reply)[0]["tracking_url"]
+    assert url == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
+
+
+def test_http_url_unknown_carrier_no_link(config: ShippingConfig) -> None:
+    shipment = tracked("RM1", "Royal Mail", tracking_url="http://royalmail.example/RM1")
+
+    reply = plan(shipped_order(shipment), config)
+
+    assert listed_shipments(reply)[0]["tracking_url"] == ""
+
+
+def test_shipped_on_in_store_zone(config: ShippingConfig) -> None:
+    # 03:00 UTC on Dec 1 is still Nov 30 in New York.
+    shipment = tracked(shipped_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+
+    english = listed_shipments(plan(shipped_order(shipment), config))[0]
+    spanish = listed_shipments(plan(shipped_order(shipment), config, "es"))[0]
+
+    assert english["shipped_on"] == "November 30, 2026"
+    assert spanish["shipped_on"] == "30 de noviembre de 2026"
+    assert spanish["status"] == "en tránsito"
+
+
+def test_shipped_on_empty_without_date(config: ShippingConfig) -> None:
+    reply = plan(shipped_order(tracked()), config)
+
+    assert listed_shipments(reply)[0]["shipped_on"] == ""
+
+
+def test_more_than_three_shipments(config: ShippingConfig) -> None:
+    numbers = ["1Z0001", "1Z0002", "1Z0003", "1Z0004"]
+    order = shipped_order(*(tracked(n) for n in numbers))
+
+    reply = plan(order, config)
+
+    assert [s["tracking_number"] for s in listed_shipments(reply)] == numbers[:3]
+    assert reply.variables["unshipped_items"] is True
+    assert reply.variables["order_status"] == "partly shipped"
+
+
+def test_untracked_shipment_beside_tracked(config: ShippingConfig) -> None:
+    order = shipped_order(tracked("1Z0001"), Shipment(status="SUCCESS"))
+
+    reply = plan(order, config)
+
+    assert [s["tracking_number"] for s in listed_shipments(reply)] == ["1Z0001"]
+    assert reply.variables["unshipped_items"] is True
+    assert reply.variables["order_status"] == "partly shipped"
+
+
+def test_partial_fulfillment_status(config: ShippingConfig) -> None:
+    order = shipped_order(tracked("1Z0001"), fulfillment_status="PARTIALLY_FULFILLED")
+
+    reply = plan(order, config, "es")
+
+    assert reply.variables["unshipped_items"] is True
+    assert reply.variables["order_status"] == "enviado en parte"
+
+
+@pytest.mark.parametrize(("language", "status"), [("en", "delivered"), ("es", "entregado")])
+def test_all_delivered(config: ShippingConfig, language: str, status: str) -> None:
+    delivered = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+    order = shipped_order(
+        tracked("1Z0001", delivered_at=delivered),
+        tracked("771234567890", "FedEx", delivered_at=delivered),
+    )
+
+    reply = plan(order, config, language)
+
+    assert reply.variables["order_status"] == status
+    assert reply.variables["unshipped_items"] is False
+    assert [s["status"] for s in listed_shipments(reply)] == [status, status]
+
+
+def test_delivered_untracked_not_unshipped(config: ShippingConfig) -> None:
+    delivered = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+    order = shipped_order(
+        tracked("1Z0001", delivered_at=delivered),
+        Shipment(status="SUCCESS", delivered_at=delivered),
+    )
+
+    reply = plan(order, config)
+
+    assert reply.variables["unshipped_items"] is False
+    assert reply.variables["order_status"] == "delivered"
+
+
+def test_one_of_two_delivered(config: ShippingConfig) -> None:
+    order = shipped_order(
+        tracked("1Z0001", delivered_at=datetime(2026, 12, 1, 20, 0, tzinfo=UTC)),
+        tracked("1Z0002"),
+    )
+
+    reply = plan(order, config)
+
+    assert reply.variables["order_status"] == "shipped"
+    assert [s["status"] for s in listed_shipments(reply)] == ["delivered", "in transit"]
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        replace(BASE_ORDER, fulfillment_status="FULFILLED"),
+        replace(BASE_ORDER, fulfillment_status="PARTIALLY_FULFILLED"),
+        shipped_order(Shipment(status="SUCCESS")),
+        shipped_order(Shipment(shipped_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))),
+        shipped_order(Shipment(status="SUCCESS", carrier="UPS", tracking_number="   ")),
+    ],
+    ids=["fulfilled-no-shipments", "partly-fulfilled-no-shipments", "status-only", "shipped-at-only", "blank-number"],
+)
+def test_shipped_without_tracking(config: ShippingConfig, order: Order) -> None:
+    result = plan_order_reply(order, now=NOW, language="en", config=config)
+
+    assert result is NoReplyReason.SHIPPED_WITHOUT_TRACKING
+
+
+# --- no tracking yet: delivery window ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "ordered", "delivery_from", "delivery_by"),
+    [
+        ("en", "November 30, 2026", "December 3, 2026", "December 7, 2026"),
+        ("es", "30 de noviembre de 2026", "3 de diciembre de 2026", "7 de diciembre de 2026"),
+    ],
+)
+def test_unfulfilled_in_window(
+    config: ShippingConfig, language: str, ordered: str, delivery_from: str, delivery_by: str
+) -> None:
+    reply = plan(BASE_ORDER, config, language)
+
+    assert reply.template_id == ETA_TEMPLATE
+    assert reply.auto_close_eligible is True
+    assert reply.needs_human is False
+    assert reply.basis == "in_window"
+    assert reply.variables["order_date"] == ordered
+    assert reply.variables["delivery_from"] == delivery_from
+    assert reply.variables["delivery_by"] == delivery_by
+    assert reply.variables["is_preorder"] is False
+    assert reply.estimate is not None
+    assert reply.estimate.bucket == "standard"
+
+
+def test_order_date_in_store_zone(config: ShippingConfig) -> None:
+    # 03:00 UTC on Tuesday Dec 1 is Monday Nov 30, 22:00 in New York.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+
+    reply = plan(order, config)
+
+    assert reply.variables["order_date"] == "November 30, 2026"
+    assert reply.variables["delivery_from"] == "December 3, 2026"
+    assert reply.variables["delivery_by"] == "December 7, 2026"
+
+
+def test_last_day_of_window(config: ShippingConfig) -> None:
+    # Tuesday Nov 24 plus 5 business days, skipping Thanksgiving on Nov 26, ends Dec 2.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+
+    reply = plan(order, config)
+
+    assert reply.template_id == ETA_TEMPLATE
+    assert reply.variables["delivery_by"] == "December 2, 2026"
+
+
+def test_late_order_gets_delay(config: ShippingConfig) -> None:
+    # Friday Nov 20 plus 5 business days, skipping Thanksgiving, ends Monday Nov 30.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+
+    reply = plan(order, config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.needs_human is True
+    assert reply.auto_close_eligible is False
+    assert reply.basis == "late"
+    assert reply.variables["order_number"] == "#1001"
+    assert reply.variables["is_preorder"] is False
+    assert "delivery_by" not in reply.variables
+    assert "delivery_from" not in reply.variables
+
+
+@pytest.mark.parametrize("method", ["Carrier pigeon", None, "---"])
+def test_unknown_method_gets_delay(config: ShippingConfig, method: str | None) -> None:
+    reply = plan(replace(BASE_ORDER, shipping_method=method), config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.needs_human is True
+    assert reply.auto_close_eligible is False
+    assert reply.basis == "unknown_method"
+
+
+@pytest.mark.parametrize(
+    ("language", "delivery_by"), [("en", "January 15, 2027"), ("es", "15 de enero de 2027")]
+)
+def test_preorder_with_eta(config: ShippingConfig, language: str, delivery_by: str) -> None:
+    order = replace(BASE_ORDER, tags=("Pre-Order", "eta:2027-01-15"))
+
+    reply = plan(order, config, language)
+
+    assert reply.template_id == ETA_TEMPLATE
+    assert reply.auto_close_eligible is True
+    assert reply.needs_human is False
+    assert reply.basis == "preorder_with_eta"
+    assert reply.variables["delivery_by"] == delivery_by
+    assert reply.variables["delivery_from"] == ""
+    assert reply.variables["is_preorder"] is True
+
+
+def test_preorder_without_eta(config: ShippingConfig) -> None:
+    reply = plan(replace(BASE_ORDER, tags=("preorder",)), config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.needs_human is True
+    assert reply.auto_close_eligible is False
+    assert reply.basis == "preorder_no_eta"
+    assert reply.variables["is_preorder"] is True
+
+
+def test_preorder_past_eta(config: ShippingConfig) -> None:
+    reply = plan(replace(BASE_ORDER, tags=("preorder", "eta:2026-12-01")), config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.needs_human is True
+    assert reply.basis == "late"
+
+
+# --- status page link ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        BASE_ORDER,
+        shipped_order(tracked()),
+        replace(BASE_ORDER, shipping_method="Carrier pigeon"),
+    ],
+    ids=["eta", "tracked", "delay"],
+)
+def test_https_status_url_kept(config: ShippingConfig, order: Order) -> None:
+    assert plan(order, config).variables["status_page_url"] == STATUS_URL
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "",
+        "http://shop.example/orders/abc/status",
+        "javascript:alert(1)",
+        "https://shop.example/orders/abc status",
+    ],
+)
+def test_non_https_status_url_dropped(config: ShippingConfig, url: str | None) -> None:
+    reply = plan(replace(BASE_ORDER, status_url=url), config)
+
+    assert reply.variables["status_page_url"] == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # User info before "@" disguises the real host (evil.example).
+        "https://shop.example@evil.example/orders/abc/status",
+        # A right-to-left override reverses how the rest of the link is displayed.
+        "https://shop.example/orders/\u202eabc/status",
+    ],
+    ids=["user-info", "bidi-override"],
+)
+def test_unsafe_https_status_url_dropped(config: ShippingConfig, url: str) -> None:
+    # tracking.is_safe_https_url rejects both URLs for tracking links. The status page link
+    # goes into the same customer copy, so it should pass the same check.
+    reply = plan(replace(BASE_ORDER, status_url=url), config)
+
+    assert reply.variables["status_page_url"] == ""
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+def flatten(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in flatten(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in flatten(item)]
+    return [str(value)]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize(
+    "order",
+    [
+        shipped_order(tracked(), tracked("1Z0002", "Royal Mail"), Shipment(status="SUCCESS")),
+        BASE_ORDER,
+        replace(BASE_ORDER, created_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC)),
+        replace(BASE_ORDER, tags=("preorder", "eta:2027-01-15")),
+        replace(BASE_ORDER, tags=("preorder",)),
+    ],
+    ids=["tracked", "in-window", "late", "preorder-eta", "preorder-no-eta"],
+)
+def test_variables_omit_contact(config: ShippingConfig, order: Order, language: str) -> None:
+    reply = plan(order, config, language)
+
+    for text in flatten(reply.variables):
+        assert CUSTOMER_EMAIL not in text
+        assert "ana.lopez" not in text
+        assert "555 0187" not in text
+        assert "5550187" not in text

@@ -151,7 +151,7 @@ def _check_cross_references(
         if intent in ORDER_STATUS_INTENTS and entry.tier_level is not Tier.SAFE_ASSIST:
             raise ConfigError(
                 f"{where}: {route.template!r} is Tier {entry.tier}; order-status intents take a "
-                "Tier 1 template, sent when no order matches (verified answers pick their own)"
+                "Tier 1 template, sent when no order matches (verified replies pick their own)"
             )
         if entry.tier_level > spec_of(intent).max_tier:
             raise ConfigError(
@@ -163,7 +163,7 @@ def _check_cross_references(
         if entry is None or entry.tier_level is not Tier.VERIFIED:
             raise ConfigError(
                 f"{directory / 'templates.yaml'}: {template_id} must exist as a Tier 2 template; "
-                "verified order answers use it (disable it with `enabled: false` instead)"
+                "verified order replys use it (disable it with `enabled: false` instead)"
             )
     for template_id in flags.template_enabled:
         if template_id not in known:

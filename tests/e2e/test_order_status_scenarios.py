@@ -177,9 +177,11 @@ WHERE_IS_MY_ORDER = (
 def assert_clean_reply(text: str) -> None:
     for pattern in FORBIDDEN_IN_REPLY:
         assert not pattern.search(text), f"reply contains {pattern.pattern!r}"
-    assert "{{" not in text and "}}" not in text
+    assert "{{" not in text
+    assert "}}" not in text
     assert "None" not in text
-    assert "()" not in text and ": \n" not in text
+    assert "()" not in text
+    assert ": \n" not in text
 
 
 def assert_verified(outcome: Outcome, template_id: str) -> str:
@@ -212,8 +214,10 @@ def test_linked_order_with_one_tracked_shipment(scenarios: Scenarios) -> None:
     )
     reply = assert_verified(outcome, "t_order_status_verified")
     assert outcome.record["order_match"]["method"] == "richpanel_link"
-    assert "#2001" in reply and "1Z999AA10123456784" in reply
-    assert "https://www.ups.com/track?tracknum=1Z999AA10123456784" in reply or "ups.com" in reply
+    assert "#2001" in reply
+    assert "1Z999AA10123456784" in reply
+    assert "https://" in reply
+    assert "ups.com" in reply
     assert not outcome.summary["closed"]
     assert "mw-auto-closed" not in outcome.tags
 
@@ -247,7 +251,8 @@ def test_no_tracking_inside_the_window_replies_and_closes(scenarios: Scenarios) 
     )
     reply = assert_verified(outcome, "t_order_eta_no_tracking_verified")
     # Ordered Monday; standard is 3-5 business days: Thursday 3 December to Monday 7 December.
-    assert "December 3, 2026" in reply and "December 7, 2026" in reply
+    assert "December 3, 2026" in reply
+    assert "December 7, 2026" in reply
     assert "reply" in reply.lower()
     assert outcome.summary["closed"] is True
     assert "mw-auto-closed" in outcome.tags
@@ -490,7 +495,8 @@ def test_spanish_order_status_request(scenarios: Scenarios) -> None:
     )
     reply = assert_verified(outcome, "t_order_status_verified")
     assert outcome.record["language"] == "es"
-    assert "9400111899223197428417" in reply and "Lucía" in reply
+    assert "9400111899223197428417" in reply
+    assert "Lucía" in reply
     assert "pedido" in reply
 
 

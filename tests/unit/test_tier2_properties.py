@@ -204,7 +204,9 @@ def assert_rules_hold(
         entry = config.catalog.get(result.template_id or "")
         assert result.tier is Tier.VERIFIED
         assert result.reply is not None
-        assert entry is not None and entry.auto_close and entry.tier == 2
+        assert entry is not None
+        assert entry.auto_close
+        assert entry.tier == 2
         assert order is not None and isinstance(order.reply, OrderReply)
         assert order.reply.auto_close_eligible
         assert all(gate.passed for gate in result.gates), result.gates

@@ -80,7 +80,7 @@ def _run(
         )
         console.print("[dim]Preparing the local classifier (trained once, then cached)...[/dim]")
         stack = build_stack(settings)
-        # Every conversation of the demo may get a verified order answer.
+        # Every conversation of the demo may get a verified order reply.
         stack.flags.set("tier2_rollout_percent", 100)
         runner = attach_worker(stack, model_cache_dir=options.model_cache_dir, estimate_clock=clock)
         app = create_app(

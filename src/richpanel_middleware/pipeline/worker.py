@@ -94,7 +94,7 @@ class EventOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderServices:
-    """Where verified order answers come from. `search` is None when no store is configured."""
+    """Where verified order replys come from. `search` is None when no store is configured."""
 
     linked: LinkedOrderSource | None
     search: OrderSearch | None
@@ -395,7 +395,7 @@ class Worker:
         *,
         email_only: bool,
     ) -> OrderContext | None:
-        """Link the conversation to exactly one order and work out its verified answer."""
+        """Link the conversation to exactly one order and work out its verified reply."""
         if self._orders is None:
             return None
         services = self._orders
@@ -476,7 +476,7 @@ class Worker:
 
 
 def _order_answer(order: OrderContext | None) -> dict[str, object] | None:
-    """Describe the verified answer for the decision record: no contact data, no variables."""
+    """Describe the verified reply for the decision record: no contact data, no variables."""
     if order is None or order.reply is None:
         return None
     if isinstance(order.reply, str):

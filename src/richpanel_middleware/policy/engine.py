@@ -84,7 +84,7 @@ def plan_actions(
         order_variables=order_reply.variables if order_reply else None,
     )
     if tier is Tier.VERIFIED and reply is None:
-        # No verified answer goes out (a route-only channel, a guard, a refused render), so
+        # No verified reply goes out (a route-only channel, a guard, a refused render), so
         # the decision is a human one and is tagged as such.
         tier, order_reply = Tier.SAFE_ASSIST, None
 
@@ -157,7 +157,7 @@ def order_status_confidence(
 ) -> float:
     """Confidence that the message asks about an order's status, for the Tier 2 gate.
 
-    Both order-status intents lead to the same verified answer, so their probabilities
+    Both order-status intents lead to the same verified reply, so their probabilities
     add up, and a near tie between them is no reason for doubt. The other penalties apply
     as for routing: a close non-status intent, a short message, several strong intents.
     """
@@ -226,7 +226,7 @@ def _route(
 def needs_order_lookup(
     classification: Classification, context: PolicyContext, config: PolicyConfig
 ) -> bool:
-    """Whether a Tier 2 answer is on the table, so the worker should look the order up.
+    """Whether a Tier 2 reply is on the table, so the worker should look the order up.
 
     Order lookups happen only for order-status messages without a Tier 0 signal, while
     automation may reply, the conversation is in the Tier 2 rollout and the loop guard
@@ -271,7 +271,7 @@ def _order_status_tier(
     ask_template: str | None,
     gates: list[Gate],
 ) -> tuple[Tier, str | None, tuple[str, ...], OrderReply | None]:
-    """Tier 2 with the verified answer, or the safe fallback for this order situation."""
+    """Tier 2 with the verified reply, or the safe fallback for this order situation."""
     order = context.order
     check = verify_tier2(
         selection=selection,
@@ -297,7 +297,7 @@ def _order_status_tier(
         # The store could not be asked: no reply at all, a person looks the order up.
         return Tier.SAFE_ASSIST, None, (tags.ORDER_LOOKUP_NEEDED,), None
     if order.match.matched:
-        # The order is known but no verified answer may go out: asking the customer for
+        # The order is known but no verified reply may go out: asking the customer for
         # the number again would be noise, so a person answers.
         return Tier.SAFE_ASSIST, None, (tags.ESCALATED_HUMAN,), None
     return Tier.SAFE_ASSIST, ask_template, (tags.ORDER_LOOKUP_NEEDED,), None

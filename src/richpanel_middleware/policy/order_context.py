@@ -10,10 +10,10 @@ from richpanel_middleware.orders.reply_facts import NoReplyReason, OrderReply
 
 @dataclass(frozen=True, slots=True)
 class OrderContext:
-    """The linkage result and, for a matched order, the Tier 2 answer it supports.
+    """The linkage result and, for a matched order, the Tier 2 reply it supports.
 
     `reply` is None when no order matched, and a `NoReplyReason` when an order matched but
-    no automatic answer fits it (a cancelled order, for example).
+    no automatic reply fits it (a cancelled order, for example).
     """
 
     match: OrderMatch

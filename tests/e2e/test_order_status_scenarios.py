@@ -328,6 +328,10 @@ def test_order_number_in_the_message_with_matching_email(scenarios: Scenarios) -
         "lookup_failed": False,
     }
     assert "9400111899223197428490" in reply
+    metrics = httpx.get(f"{scenarios.pipeline.ingress.base_url}/metrics").text
+    assert (
+        'rpmw_order_lookups_total{failed="false",method="order_number_and_contact"} 1.0' in metrics
+    )
 
 
 def test_order_number_with_a_different_email_discloses_nothing(scenarios: Scenarios) -> None:

@@ -295,7 +295,13 @@ def test_one_of_two_delivered(config: ShippingConfig) -> None:
         shipped_order(Shipment(shipped_at=datetime(2026, 12, 1, 12, 0, tzinfo=UTC))),
         shipped_order(Shipment(status="SUCCESS", carrier="UPS", tracking_number="   ")),
     ],
-    ids=["fulfilled-no-shipments", "partly-fulfilled-no-shipments", "status-only", "shipped-at-only", "blank-number"],
+    ids=[
+        "fulfilled-no-shipments",
+        "partly-fulfilled-no-shipments",
+        "status-only",
+        "shipped-at-only",
+        "blank-number",
+    ],
 )
 def test_shipped_without_tracking(config: ShippingConfig, order: Order) -> None:
     result = plan_order_reply(order, now=NOW, language="en", config=config)

@@ -408,6 +408,11 @@ class Worker:
             email_only=email_only,
             phone_region=services.shipping.store.phone_region,
         )
+        if self._metrics is not None:
+            self._metrics.increment(
+                "rpmw_order_lookups_total",
+                labels={"method": match.method.value, "failed": str(match.lookup_failed).lower()},
+            )
         _logger.info(
             "order linkage finished",
             extra={

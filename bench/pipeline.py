@@ -1,6 +1,6 @@
 """Pipeline benchmark: messages per second through `rpmw demo` with the sandbox rate limit off.
 
-Builds an input file by repeating the bundled 40-message sample, runs the demo in a child
+Builds an input file by repeating the bundled 50-message sample, runs the demo in a child
 process, and reads messages/s from its report (conversation creation, webhook, ingress,
 queue, worker with classification and Richpanel calls, all on loopback).
 

@@ -480,9 +480,9 @@ def test_persistent_throttling_raises_after_max_attempts(
 def test_waits_for_bucket_before_expensive_call(
     shop: Emulator, make_client: Callable[..., ShopifyClient]
 ) -> None:
-    # A 100-point bucket refilling at 20 points/s: after one 52-point lookup, 48 remain,
-    # so the second lookup must wait about (52 - 48) / 20 = 0.2 s.
-    shop.config(maximum_available=100, restore_rate=20)
+    # A 60-point bucket refilling at 20 points/s: after one 32-point lookup, 28 remain,
+    # so the second lookup must wait about (32 - 28) / 20 = 0.2 s.
+    shop.config(maximum_available=60, restore_rate=20)
     real_sleep = RecordingSleep(real=True)
     client = make_client(sleep=real_sleep)
 
@@ -494,14 +494,14 @@ def test_waits_for_bucket_before_expensive_call(
     assert 0.05 < real_sleep.waits[0] <= 0.25
     status = client.throttle_status
     assert status is not None
-    assert status.maximum_available == 100
+    assert status.maximum_available == 60
     assert status.restore_rate == 20
 
 
 def test_bucket_throttles_a_call_over_budget(
     shop: Emulator, make_client: Callable[..., ShopifyClient]
 ) -> None:
-    shop.config(maximum_available=100, restore_rate=1)
+    shop.config(maximum_available=60, restore_rate=1)
     client = make_client(max_attempts=1, max_wait_s=0)
 
     client.orders_by_number("#1001")
@@ -524,8 +524,8 @@ def test_cost_block_is_remembered(
     status = client.throttle_status
     assert status is not None
     assert status.maximum_available == 1000
-    assert 948 <= status.currently_available < 1000
-    assert shop.requests()[0]["requested_cost"] == 52
+    assert 968 <= status.currently_available < 1000
+    assert shop.requests()[0]["requested_cost"] == 32
 
 
 def test_query_over_max_cost_is_rejected(

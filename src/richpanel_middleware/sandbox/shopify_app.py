@@ -349,8 +349,8 @@ def query_cost(
     in which scalars are free and objects cost 1. A field with a selection set costs
     ``2 + first * (cost of its selection)`` when it has a `first` argument, and
     ``1 + (cost of its selection)`` otherwise. Scalar and enum fields cost nothing.
-    For orders(first: 5) { nodes { ... } } with a few scalar fields, shippingLines(first: 5)
-    and fulfillments { trackingInfo { ... } }, that is 2 + 5 * (1 + 7 + 2) = 52.
+    For orders(first: 5) { nodes { ... } } with a few scalar fields, shippingLines(first: 1)
+    and fulfillments { trackingInfo { ... } }, that is 2 + 5 * (1 + 3 + 2) = 32.
     """
     return max(1, _selection_cost(operation.selection_set, fragments, variables))
 

@@ -540,3 +540,10 @@ def test_summary_lists_decision_fields() -> None:
         "reason": "lookup_failed",
         "lookup_failed": True,
     }
+
+
+@pytest.mark.parametrize("method", [MatchMethod.NONE, MatchMethod.AMBIGUOUS])
+def test_order_without_a_match_method_is_no_match(method: MatchMethod) -> None:
+    result = OrderMatch(method, order=make_order("#1001"))
+
+    assert not result.matched

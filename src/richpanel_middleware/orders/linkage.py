@@ -35,6 +35,11 @@ class MatchMethod(StrEnum):
     AMBIGUOUS = "ambiguous"
 
 
+MATCHED_METHODS = frozenset(
+    {MatchMethod.RICHPANEL_LINK, MatchMethod.ORDER_NUMBER_AND_CONTACT, MatchMethod.EMAIL_ONLY}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class OrderMatch:
     """The result of linkage. `order` is set exactly when a deterministic match was found.
@@ -52,7 +57,8 @@ class OrderMatch:
 
     @property
     def matched(self) -> bool:
-        return self.order is not None
+        """An order is present and came from one of the deterministic methods."""
+        return self.order is not None and self.method in MATCHED_METHODS
 
     def summary(self) -> dict[str, object]:
         return {

@@ -422,7 +422,7 @@ class Worker:
                 "lookup_failed": match.lookup_failed,
             },
         )
-        if match.order is None:
+        if not match.matched or match.order is None:
             return OrderContext(match)
         answer = plan_order_reply(
             match.order,

@@ -47,7 +47,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as error:
         problems = "; ".join(
-            f"RPMW_{'_'.join(str(p) for p in item['loc']).upper()}: {item['msg']}"
+            (f"RPMW_{'_'.join(str(p) for p in item['loc']).upper()}: " if item["loc"] else "")
+            + str(item["msg"]).removeprefix("Value error, ")
             for item in error.errors()
         )
         raise _fail(f"invalid settings: {problems}") from error
@@ -613,6 +614,7 @@ def sandbox(
             webhook_token=webhook_token,
         )
     )
+    _console.print(f"Richpanel emulator on http://{host}:{port}")
     try:
         uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
     finally:

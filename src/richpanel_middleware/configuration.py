@@ -163,7 +163,7 @@ def _check_cross_references(
         if entry is None or entry.tier_level is not Tier.VERIFIED:
             raise ConfigError(
                 f"{directory / 'templates.yaml'}: {template_id} must exist as a Tier 2 template; "
-                "verified order replys use it (disable it with `enabled: false` instead)"
+                "verified order replies use it (disable it with `enabled: false` instead)"
             )
     for template_id in flags.template_enabled:
         if template_id not in known:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
         default=None, description="https://<shop>.myshopify.com, or the sandbox's base URL"
     )
     shopify_access_token: SecretStr | None = None
-    shopify_api_version: str = Field(default="2026-10", pattern=r"^\d{4}-\d{2}$")
+    shopify_api_version: str = "2026-10"
     shopify_timeout_s: float = Field(default=10.0, gt=0)
 
     concurrency: int = Field(default=4, ge=1, le=64)
@@ -56,6 +57,22 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = Field(default=300.0, gt=0, description="cap of the doubling delay")
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
+
+    @field_validator("shopify_api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise ValueError(f"{value!r} is not a Shopify API version; use YYYY-MM such as 2026-10")
+        return value
+
+    @model_validator(mode="after")
+    def _shopify_pair(self) -> Settings:
+        if bool(self.shopify_shop_url) != (self.shopify_access_token is not None):
+            missing = (
+                "RPMW_SHOPIFY_ACCESS_TOKEN" if self.shopify_shop_url else "RPMW_SHOPIFY_SHOP_URL"
+            )
+            raise ValueError(f"{missing} is not set; set both Shopify settings, or neither")
+        return self
 
     @field_validator("webhook_tokens", "webhook_hmac_secrets", mode="before")
     @classmethod

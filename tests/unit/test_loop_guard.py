@@ -294,6 +294,29 @@ def test_close_tag_without_state_marks_reopen() -> None:
     assert ReplyBlock.REOPENED_AFTER_AUTO_CLOSE in verdict.reply_blocks
 
 
+def test_close_tag_without_state_dates_close_by_bot_reply() -> None:
+    ten_days = 10 * 24 * 60
+    old = ticket(
+        customer("c1", ten_days + 5),
+        bot("b1", ten_days),
+        customer("c2", 10),
+        tags=("mw-auto-closed",),
+    )
+    recent = ticket(
+        customer("c1", 2 * 24 * 60 + 5),
+        bot("b1", 2 * 24 * 60),
+        customer("c2", 10),
+        tags=("mw-auto-closed",),
+    )
+
+    old_verdict = evaluate(old, event_message_id="c2")
+    recent_verdict = evaluate(recent, event_message_id="c2")
+
+    assert ReplyBlock.REOPENED_AFTER_AUTO_CLOSE not in old_verdict.reply_blocks
+    assert ReplyBlock.REOPENED_AFTER_AUTO_CLOSE in recent_verdict.reply_blocks
+    assert "mw-escalated-human" in recent_verdict.extra_tags
+
+
 def test_same_input_same_verdict() -> None:
     conversation = ticket(customer("c1", 60), bot("b1", 59), customer("c2", 10))
 

@@ -135,7 +135,7 @@ def test_link_used_when_no_number_given() -> None:
     ],
 )
 def test_link_used_when_same_number_given(text: str, linked_number: str) -> None:
-    linked_order = make_order(linked_number, email="someone.else@example.com")
+    linked_order = make_order(linked_number)
     search = FakeSearch(by_number=[make_order("#1001")])
 
     match = link(text, linked=FakeLinkedSource(linked_order), search=search)
@@ -547,3 +547,34 @@ def test_order_without_a_match_method_is_no_match(method: MatchMethod) -> None:
     result = OrderMatch(method, order=make_order("#1001"))
 
     assert not result.matched
+
+
+def test_linked_order_with_other_contact_is_no_match() -> None:
+    linked_order = make_order("#1001", email="someone.else@example.com", phone="+1 212 555 0199")
+
+    match = link("Where is my package?", linked=FakeLinkedSource(linked_order), search=None)
+
+    assert match.method is MatchMethod.NONE
+    assert match.order is None
+    assert match.reason == "linked_order_contact_mismatch"
+
+
+def test_linked_order_without_comparable_contact_is_trusted() -> None:
+    linked_order = make_order("#1001", email=None, phone="+1 212 555 0199")
+    customer = CustomerContact(email=CUSTOMER_EMAIL, phone=None)
+
+    match = link(
+        "Where is my package?",
+        linked=FakeLinkedSource(linked_order),
+        search=None,
+        customer=customer,
+    )
+
+    assert match.method is MatchMethod.RICHPANEL_LINK
+
+
+def test_seven_digit_local_phones_do_not_match() -> None:
+    order = make_order("#1001", email=None, phone="555-0187")
+    customer = CustomerContact(email=None, phone="555-0187")
+
+    assert not contact_matches(order, customer, phone_region="US")

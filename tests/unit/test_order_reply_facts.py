@@ -129,7 +129,7 @@ def test_unsupported_language_gets_no_reply(config: ShippingConfig, language: st
             "https://www.dhl.com/global-en/home/tracking/tracking-express.html"
             "?submit=1&tracking-id=1234567890",
         ),
-        ("UPS", " AB/12 3 ", "UPS", "https://www.ups.com/track?tracknum=AB%2F12%203"),
+        ("UPS", " AB 12 3 ", "UPS", "https://www.ups.com/track?tracknum=AB%2012%203"),
     ],
 )
 def test_single_tracked_shipment(
@@ -223,8 +223,9 @@ def test_more_than_three_shipments(config: ShippingConfig) -> None:
     reply = plan(order, config)
 
     assert [s["tracking_number"] for s in listed_shipments(reply)] == numbers[:3]
-    assert reply.variables["unshipped_items"] is True
-    assert reply.variables["order_status"] == "partly shipped"
+    # The list is capped; the fourth shipment left too, so nothing is unshipped.
+    assert reply.variables["unshipped_items"] is False
+    assert reply.variables["order_status"] == "shipped"
 
 
 def test_untracked_shipment_beside_tracked(config: ShippingConfig) -> None:
@@ -347,14 +348,16 @@ def test_order_date_in_store_zone(config: ShippingConfig) -> None:
     assert reply.variables["delivery_by"] == "December 7, 2026"
 
 
-def test_last_day_of_window(config: ShippingConfig) -> None:
-    # Tuesday Nov 24 plus 5 business days, skipping Thanksgiving on Nov 26, ends Dec 2.
+def test_last_day_of_window_unshipped_is_late(config: ShippingConfig) -> None:
+    # Tuesday Nov 24 plus 5 business days, skipping Thanksgiving on Nov 26, ends Dec 2:
+    # an order not shipped by the afternoon of its last day will not arrive that day.
     order = replace(BASE_ORDER, created_at=datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
 
     reply = plan(order, config)
 
-    assert reply.template_id == ETA_TEMPLATE
-    assert reply.variables["delivery_by"] == "December 2, 2026"
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.basis == "late"
+    assert reply.variables["is_late"] is True
 
 
 def test_late_order_gets_delay(config: ShippingConfig) -> None:
@@ -499,3 +502,125 @@ def test_variables_omit_contact(config: ShippingConfig, order: Order, language: 
         assert "ana.lopez" not in text
         assert "555 0187" not in text
         assert "5550187" not in text
+
+
+# --- store data that rules out an automatic reply ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [
+        (replace(BASE_ORDER, financial_status="REFUNDED"), NoReplyReason.ON_HOLD),
+        (replace(BASE_ORDER, financial_status="VOIDED"), NoReplyReason.ON_HOLD),
+        (replace(BASE_ORDER, fulfillment_status="ON_HOLD"), NoReplyReason.ON_HOLD),
+        (replace(BASE_ORDER, fulfillment_status="RESTOCKED"), NoReplyReason.ON_HOLD),
+        (replace(BASE_ORDER, financial_status="PENDING"), NoReplyReason.PAYMENT_NOT_SETTLED),
+        (replace(BASE_ORDER, financial_status=None), NoReplyReason.PAYMENT_NOT_SETTLED),
+        (shipped_order(tracked(status="CANCELED")), NoReplyReason.SHIPMENT_PROBLEM),
+        (shipped_order(tracked(status="FAILURE")), NoReplyReason.SHIPMENT_PROBLEM),
+        (shipped_order(tracked(status="NOT_DELIVERED")), NoReplyReason.SHIPMENT_PROBLEM),
+        (shipped_order(tracked(status="ATTEMPTED_DELIVERY")), NoReplyReason.SHIPMENT_PROBLEM),
+        (
+            replace(BASE_ORDER, created_at=datetime(1970, 1, 21, tzinfo=UTC)),
+            NoReplyReason.IMPLAUSIBLE_DATA,
+        ),
+        (
+            replace(BASE_ORDER, created_at=datetime(2027, 6, 1, tzinfo=UTC)),
+            NoReplyReason.IMPLAUSIBLE_DATA,
+        ),
+        (replace(BASE_ORDER, number="#evil@attacker.com"), NoReplyReason.IMPLAUSIBLE_DATA),
+        (replace(BASE_ORDER, number="#"), NoReplyReason.IMPLAUSIBLE_DATA),
+        (shipped_order(tracked("1" * 3000)), NoReplyReason.IMPLAUSIBLE_DATA),
+        (shipped_order(tracked("boss@evil.com")), NoReplyReason.IMPLAUSIBLE_DATA),
+    ],
+    ids=[
+        "refunded",
+        "voided",
+        "on-hold",
+        "restocked",
+        "payment-pending",
+        "payment-unknown",
+        "shipment-cancelled",
+        "shipment-failed",
+        "not-delivered",
+        "attempted-delivery",
+        "date-1970",
+        "date-in-future",
+        "number-with-email",
+        "number-empty",
+        "tracking-too-long",
+        "tracking-email",
+    ],
+)
+def test_order_data_rules_out_reply(
+    config: ShippingConfig, order: Order, reason: NoReplyReason
+) -> None:
+    assert plan_order_reply(order, now=NOW, language="en", config=config) is reason
+
+
+def test_carrier_name_with_email_is_replaced(config: ShippingConfig) -> None:
+    reply = plan(shipped_order(tracked(carrier="ops@carrier-help.com")), config)
+
+    [shipment] = listed_shipments(reply)
+    assert shipment["carrier"] == "the carrier"
+
+
+def test_label_only_shipment_is_ready_to_ship(config: ShippingConfig) -> None:
+    reply = plan(
+        shipped_order(
+            tracked(status="LABEL_PRINTED", shipped_at=datetime(2026, 12, 1, tzinfo=UTC))
+        ),
+        config,
+    )
+
+    assert reply.variables["order_status"] == "ready to ship"
+    [shipment] = listed_shipments(reply)
+    assert shipment["shipped_on"] == ""
+
+
+def test_unknown_method_on_a_fresh_order_is_not_late(config: ShippingConfig) -> None:
+    order = replace(BASE_ORDER, shipping_method="Carrier pigeon")
+
+    reply = plan(order, config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.basis == "unknown_method"
+    assert reply.variables["is_late"] is False
+
+
+def test_window_starts_after_today(config: ShippingConfig) -> None:
+    # Ordered Friday Nov 27 (standard 3-5: Wednesday Dec 2 to Friday Dec 4); on Wednesday
+    # the order can arrive from Thursday at the earliest.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+
+    reply = plan(order, config)
+
+    assert reply.template_id == ETA_TEMPLATE
+    assert reply.variables["delivery_from"] == "December 3, 2026"
+    assert reply.variables["delivery_by"] == "December 4, 2026"
+
+
+def test_one_day_window_has_no_start_date(config: ShippingConfig) -> None:
+    # Overnight from Tuesday Dec 1: the window is Wednesday Dec 2 only, already today, so late;
+    # from Wednesday morning the window is Thursday Dec 3 only.
+    order = replace(
+        BASE_ORDER,
+        created_at=datetime(2026, 12, 2, 14, 0, tzinfo=UTC),
+        shipping_method="Overnight",
+    )
+
+    reply = plan(order, config)
+
+    assert reply.template_id == ETA_TEMPLATE
+    assert reply.variables["delivery_by"] == "December 3, 2026"
+    assert reply.variables["delivery_from"] == ""
+
+
+def test_preorder_far_in_the_future_is_treated_as_undated(config: ShippingConfig) -> None:
+    order = replace(BASE_ORDER, tags=("pre-order", "eta:2099-01-01"))
+
+    reply = plan(order, config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.basis == "preorder_no_eta"
+    assert reply.auto_close_eligible is False

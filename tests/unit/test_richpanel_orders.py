@@ -428,3 +428,17 @@ def test_source_other_errors_propagate(
 
     with pytest.raises(type(expected)):
         RichpanelOrderSource(api).linked_order("conv-42")
+
+
+@pytest.mark.parametrize("created", [1_764_600_000, "1764600000"])
+def test_epoch_seconds_read_as_seconds(created: object) -> None:
+    order = parse_richpanel_order(order_body(createdAt=created))
+
+    assert order.created_at == datetime.fromtimestamp(1_764_600_000, tz=UTC)
+
+
+@pytest.mark.parametrize("status", ["canceled", "CANCELLED", "Cancelled"])
+def test_cancelled_status_without_timestamp(status: str) -> None:
+    order = parse_richpanel_order(order_body(status=status, cancelledAt=None))
+
+    assert order.cancelled is True

@@ -392,11 +392,26 @@ def test_status_all_shipped_omits_rest(language: str, channel: str) -> None:
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_delay_apologises_for_late_order(language: str, channel: str) -> None:
     body = rendered(
-        render(SHIPPING_DELAY, facts(SHIPPING_DELAY, language), language=language, channel=channel)
+        render(
+            SHIPPING_DELAY,
+            facts(SHIPPING_DELAY, language, is_late=True),
+            language=language,
+            channel=channel,
+        )
     )
 
     assert APOLOGY_PHRASE[language] in body
     assert PREORDER_PHRASE[language] not in body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_delay_not_late_has_no_apology(language: str, channel: str) -> None:
+    body = rendered(
+        render(SHIPPING_DELAY, facts(SHIPPING_DELAY, language), language=language, channel=channel)
+    )
+
+    assert APOLOGY_PHRASE[language] not in body
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

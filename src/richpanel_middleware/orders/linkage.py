@@ -115,6 +115,14 @@ def find_order(
         asked is None
         or normalize_order_number(asked) == normalize_order_number(linked_order.number)
     ):
+        if _contact_contradicts(linked_order, customer, phone_region):
+            # Richpanel's link is trusted, but an order whose e-mail and phone both differ
+            # from the customer's is a cheap sign of a wrong link: ask instead.
+            return OrderMatch(
+                MatchMethod.NONE,
+                order_number=linked_order.number,
+                reason="linked_order_contact_mismatch",
+            )
         return OrderMatch(MatchMethod.RICHPANEL_LINK, linked_order, linked_order.number)
 
     if search is None:
@@ -126,7 +134,7 @@ def find_order(
     try:
         if asked is not None:
             return _match_by_number(asked, customer, search, phone_region)
-        if email_only and customer.email:
+        if email_only and customer.email and "@" in customer.email:
             return _match_by_email(customer.email, search)
     except PipelineError as error:
         credentials = isinstance(error, CredentialsError)
@@ -158,6 +166,15 @@ def contact_matches(order: Order, customer: CustomerContact, *, phone_region: st
         return True
     order_phone = _phone_key(order.phone, phone_region)
     return order_phone is not None and order_phone == _phone_key(customer.phone, phone_region)
+
+
+def _contact_contradicts(order: Order, customer: CustomerContact, phone_region: str) -> bool:
+    """True when both sides carry a comparable contact and none of them agree."""
+    comparable = bool(order.email and customer.email) or (
+        _phone_key(order.phone, phone_region) is not None
+        and _phone_key(customer.phone, phone_region) is not None
+    )
+    return comparable and not contact_matches(order, customer, phone_region=phone_region)
 
 
 def _match_by_number(
@@ -209,6 +226,7 @@ def _phone_key(value: str | None, region: str) -> str | None:
         parsed = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    # Seven-digit local numbers would match across area codes.
+    if not phonenumbers.is_possible_number(parsed) or len(str(parsed.national_number)) < 8:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -4,8 +4,9 @@ A number counts only when something marks it as an order number:
 
 - a ``#`` directly before it (``#1001``, ``# 1001``, ``Order#1001``), unless the words
   just before the ``#`` name another kind of identifier (``ticket #1001``,
-  ``apt #1001``, ``tracking no. #...``). Letters attached directly after the ``#`` are
-  kept as a store prefix, so ``#NW1001`` gives ``NW1001``;
+  ``apt #1001``, ``tracking no. #...``). Up to three letters attached directly after
+  the ``#`` are kept as a store prefix, so ``#NW1001`` gives ``NW1001``; longer ones are
+  hashtags (``#xmas2026``, ``#promo123``);
 - an order word before it, in English or Spanish, optionally with a number word and a
   link: ``order 1001``, ``order no. 1001``, ``order number is 1001``, ``order: 1001``,
   ``my order id is 1001``, ``pedido nº1001``, ``pedido número 1001``, ``orden 1001``;
@@ -45,7 +46,7 @@ _LINK = r"(?:\s*(?:(?:is|was|es|fue|era)(?:\s+el)?(?!\w)|[:#=-]))*\s*"
 
 _HASH_NUMBER = re.compile(
     # "&#" starts an HTML character reference such as "&#8217;", not an order number.
-    rf"(?<!&)#(?:(?P<prefix>[a-z]{{1,6}})|\s*){_DIGITS}"
+    rf"(?<!&)#(?:(?P<prefix>[a-z]{{1,3}})|\s*){_DIGITS}"
 )
 _ORDER_WORD_NUMBER = re.compile(rf"(?<!\w){_ORDER_WORD}(?:\s*{_NUMBER_WORD})?{_LINK}{_DIGITS}")
 _NUMBER_OF_ORDER = re.compile(

@@ -1,21 +1,32 @@
 """Turn one verified order into the Tier 2 template to use and its variables.
 
 Only these facts leave the order: its number, order and fulfillment status, carrier,
-tracking number and link, status page link, and delivery dates. Dates
-are the store's local dates, written out in the reply's language. Nothing here reads the
-clock: `now` comes from the caller.
+tracking number and link, status page link, and delivery dates. Dates are the store's
+local dates, written out in the reply's language. Nothing here reads the clock: `now`
+comes from the caller.
+
+Store data is not trusted: an order on hold, refunded or unpaid, a shipment that failed or
+was cancelled, an implausible date, or text that does not look like an order number,
+tracking number or carrier name means no automatic reply, and a person takes over.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from richpanel_middleware.orders.delivery import DeliveryEstimate, EstimateKind, estimate_delivery
+from richpanel_middleware.orders.delivery import (
+    DeliveryEstimate,
+    EstimateKind,
+    add_business_days,
+    estimate_delivery,
+)
 from richpanel_middleware.orders.model import Order, Shipment
 from richpanel_middleware.orders.shipping_config import ShippingConfig
 from richpanel_middleware.orders.tracking import (
@@ -38,6 +49,7 @@ _ORDER_STATUS = {
     "delivered": {"en": "delivered", "es": "entregado"},
     "shipped": {"en": "shipped", "es": "enviado"},
     "partly_shipped": {"en": "partly shipped", "es": "enviado en parte"},
+    "ready_to_ship": {"en": "ready to ship", "es": "listo para enviar"},
 }
 _SHIPMENT_STATUS = {
     "DELIVERED": {"en": "delivered", "es": "entregado"},
@@ -51,11 +63,43 @@ _SHIPMENT_STATUS = {
 _PARTIAL_STATUSES = frozenset({"PARTIALLY_FULFILLED", "PARTIAL", "UNFULFILLED", "IN_PROGRESS"})
 # Order statuses that mean at least part of the order left the warehouse.
 _SHIPPED_STATUSES = frozenset({"FULFILLED", "PARTIALLY_FULFILLED", "PARTIAL"})
+# Orders that will not ship as things stand: a person explains, no estimate is given.
+_HELD_FINANCIAL = frozenset({"REFUNDED", "PARTIALLY_REFUNDED", "VOIDED", "EXPIRED"})
+_HELD_FULFILLMENT = frozenset({"ON_HOLD", "RESTOCKED", "SCHEDULED", "REQUEST_DECLINED"})
+# A delivery window is promised only for orders whose payment went through.
+_SETTLED_FINANCIAL = frozenset({"PAID", "AUTHORIZED"})
+# Shipments that failed, bounced or were withdrawn: a person looks at what happened.
+_PROBLEM_SHIPMENTS = frozenset(
+    {
+        "CANCELED",
+        "CANCELLED",
+        "FAILURE",
+        "ERROR",
+        "NOT_DELIVERED",
+        "ATTEMPTED_DELIVERY",
+        "LABEL_VOIDED",
+        "RETURNED",
+    }
+)
+_LABEL_ONLY = frozenset({"LABEL_PRINTED", "LABEL_PURCHASED"})
+
+_ORDER_NUMBER = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9-]{0,19}")
+_TRACKING_NUMBER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]| (?! )){2,44}")
+_CARRIER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&'()-]{0,39}")
+# Order dates outside this range are data errors (seconds read as milliseconds, typos).
+_EARLIEST_ORDER_YEAR = 2000
+_MAX_FUTURE_SKEW = timedelta(days=1)
+# A pre-order date further out than this is treated as no date at all.
+_MAX_PREORDER_HORIZON = timedelta(days=366)
 
 
 class NoReplyReason(StrEnum):
     CANCELLED = "order_cancelled"
+    ON_HOLD = "order_on_hold"
+    PAYMENT_NOT_SETTLED = "payment_not_settled"
+    SHIPMENT_PROBLEM = "shipment_problem"
     SHIPPED_WITHOUT_TRACKING = "shipped_without_tracking"
+    IMPLAUSIBLE_DATA = "order_data_implausible"
     LANGUAGE = "no_reply_language"
 
 
@@ -78,13 +122,22 @@ class OrderReply:
 def plan_order_reply(
     order: Order, *, now: datetime, language: str, config: ShippingConfig
 ) -> OrderReply | NoReplyReason:
-    """Pick the template for a matched order, or say why no automatic reply fits."""
+    """Pick the template for a matched order, or give the reason no automatic reply fits."""
     if order.cancelled:
         # A cancelled order raises refund and reorder questions only a person can answer.
         return NoReplyReason.CANCELLED
     locale = _LOCALES.get(language)
     if locale is None:
         return NoReplyReason.LANGUAGE
+    if not _ORDER_NUMBER.fullmatch(order.number) or not _plausible_date(order.created_at, now):
+        return NoReplyReason.IMPLAUSIBLE_DATA
+    if (
+        _key(order.financial_status) in _HELD_FINANCIAL
+        or _key(order.fulfillment_status) in _HELD_FULFILLMENT
+    ):
+        return NoReplyReason.ON_HOLD
+    if any(_key(s.status) in _PROBLEM_SHIPMENTS for s in order.shipments):
+        return NoReplyReason.SHIPMENT_PROBLEM
     zone = ZoneInfo(config.store.timezone)
     common: dict[str, object] = {
         "order_number": order.number,
@@ -94,14 +147,33 @@ def plan_order_reply(
 
     tracked = [s for s in order.shipments if s.has_tracking]
     if tracked:
-        return _tracked_reply(order, tracked, common, zone, locale, language, config)
+        if not all(_TRACKING_NUMBER.fullmatch((s.tracking_number or "").strip()) for s in tracked):
+            return NoReplyReason.IMPLAUSIBLE_DATA
+        return _checked(_tracked_reply(order, tracked, common, zone, locale, language, config))
     if any(s.shipped_at or s.delivered_at or s.status for s in order.shipments) or (
         _key(order.fulfillment_status) in _SHIPPED_STATUSES
     ):
         # It left the warehouse but nobody can follow it: the estimate from the order date
         # would say "not shipped yet", which is false.
         return NoReplyReason.SHIPPED_WITHOUT_TRACKING
+    if _key(order.financial_status) not in _SETTLED_FINANCIAL:
+        return NoReplyReason.PAYMENT_NOT_SETTLED
+    return _checked(_estimate_reply(order, now, common, zone, locale, config))
 
+
+def _estimate_reply(
+    order: Order,
+    now: datetime,
+    common: dict[str, object],
+    zone: ZoneInfo,
+    locale: str,
+    config: ShippingConfig,
+) -> OrderReply:
+    """The reply for an order with nothing shipped yet, from its delivery estimate.
+
+    The window is promised only while at least one business day of it remains: an order
+    not yet shipped on its last day will not arrive that day.
+    """
     estimate = estimate_delivery(
         ordered_at=order.created_at,
         now=now,
@@ -109,13 +181,18 @@ def plan_order_reply(
         tags=order.tags,
         config=config,
     )
+    today = now.astimezone(zone).date()
     preorder = estimate.kind in (EstimateKind.PREORDER_WITH_ETA, EstimateKind.PREORDER_NO_ETA)
-    if estimate.auto_close_eligible and estimate.latest is not None:
+    latest = estimate.latest
+    far_off = latest is not None and latest > today + _MAX_PREORDER_HORIZON
+    if estimate.auto_close_eligible and latest is not None and latest > today and not far_off:
+        first_day = add_business_days(today, 1, config.holiday_set)
+        earliest = max(estimate.earliest, first_day) if estimate.earliest else None
         variables = {
             **common,
-            "delivery_by": format_date(estimate.latest, format="long", locale=locale),
-            "delivery_from": format_date(estimate.earliest, format="long", locale=locale)
-            if estimate.earliest is not None
+            "delivery_by": format_date(latest, format="long", locale=locale),
+            "delivery_from": format_date(earliest, format="long", locale=locale)
+            if earliest is not None and earliest < latest
             else "",
             "is_preorder": preorder,
         }
@@ -127,12 +204,21 @@ def plan_order_reply(
             basis=estimate.kind.value,
             estimate=estimate,
         )
+    late = estimate.kind is EstimateKind.LATE or (
+        latest is not None and latest <= today and not far_off
+    )
+    if estimate.kind is EstimateKind.UNKNOWN_METHOD:
+        longest = max(bucket.max_days for bucket in config.buckets.values())
+        late = (estimate.business_days_elapsed or 0) > longest
+    basis = EstimateKind.LATE.value if late else estimate.kind.value
+    if far_off:
+        basis = EstimateKind.PREORDER_NO_ETA.value
     return OrderReply(
         DELAY_TEMPLATE,
-        {**common, "is_preorder": preorder},
+        {**common, "is_preorder": preorder, "is_late": late and not preorder},
         auto_close_eligible=False,
         needs_human=True,
-        basis=estimate.kind.value,
+        basis=basis,
         estimate=estimate,
     )
 
@@ -150,12 +236,15 @@ def _tracked_reply(
     for shipment in tracked[:MAX_SHIPMENTS]:
         number = (shipment.tracking_number or "").strip()
         carrier = carrier_display_name(shipment.carrier, config)
+        if carrier is None or not _CARRIER_NAME.fullmatch(carrier):
+            carrier = "el transportista" if language == "es" else "the carrier"
         status = _SHIPMENT_STATUS.get(_key(shipment.status), {})
         if _is_delivered(shipment):
             status = _SHIPMENT_STATUS["DELIVERED"]
+        label_only = _key(shipment.status) in _LABEL_ONLY
         shipments.append(
             {
-                "carrier": carrier or ("el transportista" if language == "es" else "the carrier"),
+                "carrier": carrier,
                 "tracking_number": number,
                 "tracking_url": tracking_link(
                     carrier=shipment.carrier,
@@ -166,22 +255,22 @@ def _tracked_reply(
                 or "",
                 "status": status.get(language, ""),
                 "shipped_on": _local_date(shipment.shipped_at, zone, locale)
-                if shipment.shipped_at
+                if shipment.shipped_at and not label_only
                 else "",
             }
         )
     untracked = [s for s in order.shipments if not s.has_tracking and not _is_delivered(s)]
-    unshipped = (
-        _key(order.fulfillment_status) in _PARTIAL_STATUSES
-        or bool(untracked)
-        or len(tracked) > MAX_SHIPMENTS
-    )
+    # Only the first shipments are listed; more tracked shipments do not mean unshipped items.
+    unshipped = _key(order.fulfillment_status) in _PARTIAL_STATUSES or bool(untracked)
     delivered = not unshipped and all(_is_delivered(s) for s in tracked)
+    labels_only = all(_key(s.status) in _LABEL_ONLY and not _is_delivered(s) for s in tracked)
     status_key = "shipped"
     if unshipped:
         status_key = "partly_shipped"
     elif delivered:
         status_key = "delivered"
+    elif labels_only:
+        status_key = "ready_to_ship"
     variables = {
         **common,
         "order_status": _ORDER_STATUS[status_key][language],
@@ -217,3 +306,24 @@ def _safe_url(url: str | None) -> str:
     if not url or not is_safe_https_url(url):
         return ""
     return url.strip()
+
+
+def _plausible_date(created_at: datetime, now: datetime) -> bool:
+    return created_at.year >= _EARLIEST_ORDER_YEAR and created_at <= now + _MAX_FUTURE_SKEW
+
+
+def _checked(reply: OrderReply) -> OrderReply | NoReplyReason:
+    """Refuse variables that could carry contact data or invisible characters into a reply."""
+    if all(_clean(value) for value in reply.variables.values()):
+        return reply
+    return NoReplyReason.IMPLAUSIBLE_DATA
+
+
+def _clean(value: object) -> bool:
+    if isinstance(value, str):
+        return "@" not in value and all(ch.isprintable() for ch in value)
+    if isinstance(value, Mapping):
+        return all(_clean(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return all(_clean(item) for item in value)
+    return True

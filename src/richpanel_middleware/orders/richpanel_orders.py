@@ -19,6 +19,11 @@ from richpanel_middleware.orders.model import Order, OrderSourceName, Shipment
 
 _logger = logging.getLogger(__name__)
 
+_CANCELLED = frozenset({"CANCELLED", "CANCELED"})
+# Epoch values below this are seconds, not milliseconds: in milliseconds they would fall in
+# early 1973, long before any order this service sees.
+_EPOCH_SECONDS_BELOW = 100_000_000_000
+
 # Richpanel's bodies carry at most this many fulfillments and tracking entries that we read.
 _MAX_FULFILLMENTS = 20
 
@@ -50,7 +55,7 @@ def parse_richpanel_order(body: Mapping[str, Any]) -> Order:
         created_at=_timestamp(created, "createdAt"),
         email=_text(customer.get("email")) or _text(raw.get("email")),
         phone=_text(customer.get("phone")) or _text(raw.get("phone")),
-        cancelled=raw.get("cancelledAt") not in (None, "", 0) or status == "CANCELLED",
+        cancelled=raw.get("cancelledAt") not in (None, "", 0) or status in _CANCELLED,
         financial_status=_upper(raw.get("financialStatus")),
         fulfillment_status=_upper(raw.get("fulfillmentStatus")),
         shipping_method=_text(raw.get("shippingMethod")),
@@ -95,6 +100,11 @@ def _shipments(raw: object, index: int) -> list[Shipment]:
 
 
 def _timestamp(value: object, field: str) -> datetime:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and abs(value) < _EPOCH_SECONDS_BELOW:  # type: ignore[arg-type]
+        value = value * 1000  # type: ignore[operator]
     try:
         return parse_timestamp(value)
     except (ValueError, OverflowError, OSError) as error:

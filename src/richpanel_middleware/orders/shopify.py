@@ -80,6 +80,8 @@ API_VERSION_HEADER: Final = "X-Shopify-API-Version"
 # Orders fetched per number lookup. Names are unique in most shops, so a few leave room
 # for near matches that the exact-name filter drops.
 NUMBER_LOOKUP_LIMIT: Final = 5
+# Order names the number lookup accepts, compared case-folded: a short store prefix, digits.
+_ORDER_NAME: Final = re.compile(r"[a-z]{0,3}[0-9]{1,12}")
 # Shopify's maximum page size for connections.
 MAX_PAGE_SIZE: Final = 250
 # Expected cost of a query the client has not sent yet. An estimate: the lookup query
@@ -281,17 +283,19 @@ class ShopifyClient:
 
         `number` may carry a leading ``#``. Shopify's name search may return near matches,
         so only orders whose name equals `number` under `normalize_order_number` are kept.
-        Raises ValueError when `number` is not digits, and ShopifyError subclasses.
+        Raises ValueError when `number` is not digits after an optional short store prefix
+        (``#1001``, ``#NW1001``), and ShopifyError subclasses. The message does not echo
+        the value, which comes from customer text.
         """
-        digits = normalize_order_number(number)
-        if not (digits.isascii() and digits.isdigit()):
+        wanted = normalize_order_number(number)
+        if not _ORDER_NAME.fullmatch(wanted):
             raise ValueError(
-                f"order number must be digits with an optional leading '#', such as '#1001', "
-                f"got {number!r}"
+                "order number must be digits after an optional store prefix of up to 3 "
+                "letters, such as '#1001' or '#NW1001'"
             )
-        variables = {"query": f"name:#{digits}", "first": NUMBER_LOOKUP_LIMIT}
+        variables = {"query": f"name:#{wanted.upper()}", "first": NUMBER_LOOKUP_LIMIT}
         orders = self._lookup("orders_by_number", variables, redact=())
-        return [order for order in orders if normalize_order_number(order.number) == digits]
+        return [order for order in orders if normalize_order_number(order.number) == wanted]
 
     def orders_by_email(self, email: str, *, limit: int = 5) -> list[Order]:
         """Return up to `limit` orders whose e-mail equals `email` ignoring case, newest first.

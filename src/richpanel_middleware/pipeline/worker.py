@@ -44,6 +44,8 @@ from richpanel_middleware.observability.redaction import reference
 from richpanel_middleware.orders.linkage import (
     CustomerContact,
     LinkedOrderSource,
+    MatchMethod,
+    OrderMatch,
     OrderSearch,
     find_order,
 )
@@ -94,7 +96,7 @@ class EventOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderServices:
-    """Where verified order replys come from. `search` is None when no store is configured."""
+    """Where verified order replies come from. `search` is None when no store is configured."""
 
     linked: LinkedOrderSource | None
     search: OrderSearch | None
@@ -395,10 +397,39 @@ class Worker:
         *,
         email_only: bool,
     ) -> OrderContext | None:
-        """Link the conversation to exactly one order and work out its verified reply."""
+        """Link the conversation to exactly one order and work out its verified reply.
+
+        Outages and rate limits of Richpanel propagate so the event is retried. Anything
+        else that goes wrong here (an order body or store reply this code cannot use) fails
+        closed: the conversation is routed with no reply and a person looks the order up.
+        """
         if self._orders is None:
             return None
-        services = self._orders
+        try:
+            return self._find_order_reply(
+                self._orders, conversation_id, ticket, text, classification, email_only=email_only
+            )
+        except (RetryableError, CredentialsError):
+            raise
+        except Exception as error:
+            _logger.error(
+                "order lookup failed; routing without a reply",
+                extra={"event": "order_lookup_error", "error_type": type(error).__name__},
+            )
+            return OrderContext(
+                OrderMatch(MatchMethod.NONE, reason="lookup_error", lookup_failed=True)
+            )
+
+    def _find_order_reply(
+        self,
+        services: OrderServices,
+        conversation_id: str,
+        ticket: Ticket,
+        text: str,
+        classification: Classification,
+        *,
+        email_only: bool,
+    ) -> OrderContext:
         match = find_order(
             conversation_id=conversation_id,
             text=strip_quoted_history(text),

@@ -21,7 +21,7 @@ from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import ReplyAction, TierName
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
-from richpanel_middleware.orders.reply_facts import OrderReply
+from richpanel_middleware.orders.reply_facts import STATUS_TEMPLATE, OrderReply
 from richpanel_middleware.policy.auto_close import auto_close_allowed
 from richpanel_middleware.policy.config import REPLY_CHANNELS, Flags, RoutingMap, Thresholds
 from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
@@ -30,7 +30,11 @@ from richpanel_middleware.policy.order_context import OrderContext
 from richpanel_middleware.policy.plan import ActionPlan, Gate
 from richpanel_middleware.policy.tier2_verifier import in_rollout, verify_tier2
 from richpanel_middleware.templates.catalog import BrandConstants, TemplateCatalog
-from richpanel_middleware.templates.renderer import RenderedReply, render_template
+from richpanel_middleware.templates.renderer import (
+    RenderedReply,
+    render_template,
+    variant_for_channel,
+)
 
 POLICY_VERSION = "policy_v1"
 
@@ -236,6 +240,14 @@ def needs_order_lookup(
     if flags.safe_mode or not flags.automation_enabled or not context.guard.reply_allowed:
         return False
     if not in_rollout(context.conversation_id, flags.tier2_rollout_percent):
+        return False
+    if context.channel not in flags.automation_channels or context.channel not in REPLY_CHANNELS:
+        return False
+    # No reply could go out in a language without copy, so the store is not asked.
+    status_template = config.catalog.get(STATUS_TEMPLATE)
+    variant = variant_for_channel(context.channel)
+    language = classification.decision.language
+    if status_template is None or status_template.body(language, variant) is None:
         return False
     selection = select_intents(classification, secondary_min=config.thresholds.secondary_min)
     return selection.primary in ORDER_STATUS_INTENTS and not selection.tier0_signal

@@ -83,10 +83,14 @@ def evaluate_loop_guard(
         extra.append(tags.ESCALATED_HUMAN)
 
     closed_at = state.auto_closed_at if state else None
+    if closed_at is None and tags.AUTO_CLOSED in ticket.tags:
+        # No remembered close time (the state expired): the bot's last reply before this
+        # message stands in for it, since the close follows that reply. Without one, the
+        # close counts as recent (fail safe).
+        earlier = [c.created_at for c in bot_replies if c.created_at < newest.created_at]
+        closed_at = max(earlier) if earlier else now
     reopen_window = timedelta(days=guards.reopen_window_days)
-    recently_closed = closed_at is not None and now - closed_at <= reopen_window
-    # Without a remembered close time, the tag alone is taken as a recent close (fail safe).
-    if recently_closed or (closed_at is None and tags.AUTO_CLOSED in ticket.tags):
+    if closed_at is not None and now - closed_at <= reopen_window:
         blocks.append(ReplyBlock.REOPENED_AFTER_AUTO_CLOSE)
         extra += [tags.REOPENED_AFTER_AUTO_CLOSE, tags.ESCALATED_HUMAN]
 

@@ -41,6 +41,7 @@ ORDER_VARIABLES = frozenset(
         "delivery_from",
         "delivery_by",
         "is_preorder",
+        "is_late",
     }
 )
 KNOWN_VARIABLES = BRAND_VARIABLES | PROFILE_VARIABLES | ORDER_VARIABLES

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
 from rich.table import Table
 
 from richpanel_middleware.configuration import ConfigError
@@ -174,6 +175,17 @@ def _print_summary(result: dict[str, Any]) -> None:
                 str(sum(1 for r in group if r["closed"])),
             )
         out.print(table)
+
+    verified = [row for row in rows if row["tier"] == 2 and row.get("reply_text")]
+    if verified:
+        example = verified[0]
+        out.print(
+            Panel(
+                example["reply_text"],
+                title=f"Example verified reply ({example['input_id']}, {example['template_id']})",
+                expand=False,
+            )
+        )
 
     looked_up = [row for row in rows if row["order_match"]["looked_up"]]
     if looked_up:

@@ -50,6 +50,7 @@ def test_demo_sample_holds_invariants(tmp_path: Path, model_cache_dir: Path) -> 
     # only the in-window estimates close their conversations.
     assert figures["verified_replies"] >= 4
     assert "verified order replies (Tier 2)" in completed.stdout
+    assert "Example verified reply" in completed.stdout
     closed = [row for row in report["conversations"] if row["closed"]]
     assert closed and all(
         row["template_id"] == "t_order_eta_no_tracking_verified" for row in closed

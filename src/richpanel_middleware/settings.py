@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 
+    @field_validator("shopify_shop_url")
+    @classmethod
+    def _shop_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(
+                "must start with https:// (or http:// for a local sandbox), "
+                "such as https://your-shop.myshopify.com"
+            )
+        return value
+
     @field_validator("shopify_api_version")
     @classmethod
     def _api_version(cls, value: str) -> str:

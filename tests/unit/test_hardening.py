@@ -314,9 +314,24 @@ def test_rules_stay_quiet_on_ordinary_text(text: str) -> None:
 def test_language_without_evidence_is_unknown() -> None:
     from richpanel_middleware.classify.language import detect_language
 
-    assert detect_language("Je vais contacter mon avocat") == "unknown"
+    assert detect_language("Je vais contacter mon avocat") == "fr"
+    assert detect_language("Merci") == "unknown"
     assert detect_language("Where is my order?") == "en"
     assert detect_language("¿Dónde está mi pedido?") == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Olá, onde está o meu pedido 9302? Ainda não recebi nada.", "pt"),
+        ("Hola, ¿dónde está mi pedido? Ya pasaron varios días y no sé nada.", "es"),
+        ("Bonjour, où est ma commande ? Je ne l'ai toujours pas reçue.", "fr"),
+    ],
+)
+def test_neighbouring_languages_are_not_spanish(text: str, language: str) -> None:
+    from richpanel_middleware.classify.language import detect_language
+
+    assert detect_language(text) == language
 
 
 def _config_copy(tmp_path: Path) -> Path:

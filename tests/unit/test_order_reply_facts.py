@@ -129,7 +129,7 @@ def test_unsupported_language_gets_no_reply(config: ShippingConfig, language: st
             "https://www.dhl.com/global-en/home/tracking/tracking-express.html"
             "?submit=1&tracking-id=1234567890",
         ),
-        ("UPS", " AB 12 3 ", "UPS", "https://www.ups.com/track?tracknum=AB%2012%203"),
+        ("UPS", " AB 1234 5 ", "UPS", "https://www.ups.com/track?tracknum=AB%201234%205"),
     ],
 )
 def test_single_tracked_shipment(
@@ -165,7 +165,7 @@ def test_unknown_carrier_has_no_link(config: ShippingConfig) -> None:
 def test_missing_carrier_named_generically(
     config: ShippingConfig, language: str, name: str
 ) -> None:
-    reply = plan(shipped_order(tracked("ABC123", None)), config, language)
+    reply = plan(shipped_order(tracked("ABC12345", None)), config, language)
 
     [shipment] = listed_shipments(reply)
     assert shipment["carrier"] == name
@@ -191,7 +191,9 @@ def test_store_http_tracking_url_ignored(config: ShippingConfig) -> None:
 
 
 def test_http_url_unknown_carrier_no_link(config: ShippingConfig) -> None:
-    shipment = tracked("RM1", "Royal Mail", tracking_url="http://royalmail.example/RM1")
+    shipment = tracked(
+        "RM123456789GB", "Royal Mail", tracking_url="http://royalmail.example/RM123456789GB"
+    )
 
     reply = plan(shipped_order(shipment), config)
 
@@ -234,8 +236,10 @@ def test_untracked_shipment_beside_tracked(config: ShippingConfig) -> None:
     reply = plan(order, config)
 
     assert [s["tracking_number"] for s in listed_shipments(reply)] == ["1Z0001"]
-    assert reply.variables["unshipped_items"] is True
-    assert reply.variables["order_status"] == "partly shipped"
+    # The untracked shipment left too: it is mentioned, not called unshipped.
+    assert reply.variables["unshipped_items"] is False
+    assert reply.variables["untracked_items"] is True
+    assert reply.variables["order_status"] == "shipped"
 
 
 def test_partial_fulfillment_status(config: ShippingConfig) -> None:
@@ -316,8 +320,10 @@ def test_shipped_without_tracking(config: ShippingConfig, order: Order) -> None:
 @pytest.mark.parametrize(
     ("language", "ordered", "delivery_from", "delivery_by"),
     [
-        ("en", "November 30, 2026", "December 3, 2026", "December 7, 2026"),
-        ("es", "30 de noviembre de 2026", "3 de diciembre de 2026", "7 de diciembre de 2026"),
+        # Standard is 3-5 business days: shipped today, it arrives on Monday Dec 7 at the
+        # earliest, which is also the last day of the window.
+        ("en", "November 30, 2026", "", "December 7, 2026"),
+        ("es", "30 de noviembre de 2026", "", "7 de diciembre de 2026"),
     ],
 )
 def test_unfulfilled_in_window(
@@ -344,7 +350,6 @@ def test_order_date_in_store_zone(config: ShippingConfig) -> None:
     reply = plan(order, config)
 
     assert reply.variables["order_date"] == "November 30, 2026"
-    assert reply.variables["delivery_from"] == "December 3, 2026"
     assert reply.variables["delivery_by"] == "December 7, 2026"
 
 
@@ -588,16 +593,27 @@ def test_unknown_method_on_a_fresh_order_is_not_late(config: ShippingConfig) -> 
     assert reply.variables["is_late"] is False
 
 
-def test_window_starts_after_today(config: ShippingConfig) -> None:
-    # Ordered Friday Nov 27 (standard 3-5: Wednesday Dec 2 to Friday Dec 4); on Wednesday
-    # the order can arrive from Thursday at the earliest.
-    order = replace(BASE_ORDER, created_at=datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+def test_window_starts_after_transit_time(config: ShippingConfig) -> None:
+    # Ordered this Wednesday morning with standard shipping (3-5 business days): the window
+    # runs from Monday Dec 7 to Wednesday Dec 9.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 12, 2, 13, 0, tzinfo=UTC))
 
     reply = plan(order, config)
 
     assert reply.template_id == ETA_TEMPLATE
-    assert reply.variables["delivery_from"] == "December 3, 2026"
-    assert reply.variables["delivery_by"] == "December 4, 2026"
+    assert reply.variables["delivery_from"] == "December 7, 2026"
+    assert reply.variables["delivery_by"] == "December 9, 2026"
+
+
+def test_window_too_short_for_transit_is_late(config: ShippingConfig) -> None:
+    # Ordered Friday Nov 27 (standard: by Friday Dec 4); not shipped on Wednesday, so even
+    # the fastest standard delivery (3 business days) misses the window.
+    order = replace(BASE_ORDER, created_at=datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+
+    reply = plan(order, config)
+
+    assert reply.template_id == DELAY_TEMPLATE
+    assert reply.variables["is_late"] is True
 
 
 def test_one_day_window_has_no_start_date(config: ShippingConfig) -> None:
@@ -624,3 +640,61 @@ def test_preorder_far_in_the_future_is_treated_as_undated(config: ShippingConfig
     assert reply.template_id == DELAY_TEMPLATE
     assert reply.basis == "preorder_no_eta"
     assert reply.auto_close_eligible is False
+
+
+@pytest.mark.parametrize("number", ["pending", "TBD", "see email", "0000000000", "no tracking"])
+def test_placeholder_tracking_number_rules_out_reply(config: ShippingConfig, number: str) -> None:
+    order = shipped_order(tracked(number))
+
+    assert plan_order_reply(order, now=NOW, language="en", config=config) is (
+        NoReplyReason.IMPLAUSIBLE_DATA
+    )
+
+
+@pytest.mark.parametrize(
+    "shipment",
+    [
+        tracked(shipped_at=datetime(1969, 12, 31, tzinfo=UTC)),
+        tracked(shipped_at=datetime(2098, 12, 31, tzinfo=UTC)),
+        tracked(delivered_at=datetime(2026, 12, 20, tzinfo=UTC)),
+        tracked(shipped_at=datetime(2026, 11, 1, tzinfo=UTC)),
+    ],
+    ids=["shipped-1969", "shipped-2098", "delivered-in-future", "shipped-before-order"],
+)
+def test_implausible_shipment_dates_rule_out_reply(
+    config: ShippingConfig, shipment: Shipment
+) -> None:
+    order = shipped_order(shipment)
+
+    assert plan_order_reply(order, now=NOW, language="en", config=config) is (
+        NoReplyReason.IMPLAUSIBLE_DATA
+    )
+
+
+@pytest.mark.parametrize("carrier", ["Call 800 555 0199 now", "Other", "unknown", "X" * 40])
+def test_unusable_carrier_names_become_generic(config: ShippingConfig, carrier: str) -> None:
+    reply = plan(shipped_order(tracked("RM123456789GB", carrier)), config)
+
+    assert listed_shipments(reply)[0]["carrier"] == "the carrier"
+
+
+def test_delayed_shipment_goes_to_a_person(config: ShippingConfig) -> None:
+    order = shipped_order(tracked(status="DELAYED"))
+
+    assert plan_order_reply(order, now=NOW, language="en", config=config) is (
+        NoReplyReason.SHIPMENT_PROBLEM
+    )
+
+
+def test_preorder_eta_without_a_business_day_left_is_late(config: ShippingConfig) -> None:
+    # Wednesday: an ETA of Thursday leaves one business day, an ETA of today leaves none.
+    tomorrow = replace(BASE_ORDER, tags=("pre-order", "eta:2026-12-03"))
+    today = replace(BASE_ORDER, tags=("pre-order", "eta:2026-12-02"))
+
+    promised = plan(tomorrow, config)
+    late = plan(today, config)
+
+    assert promised.template_id == ETA_TEMPLATE
+    assert late.template_id == DELAY_TEMPLATE
+    assert late.variables["is_preorder"] is False
+    assert late.variables["is_late"] is True

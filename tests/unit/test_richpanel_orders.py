@@ -442,3 +442,12 @@ def test_cancelled_status_without_timestamp(status: str) -> None:
     order = parse_richpanel_order(order_body(status=status, cancelledAt=None))
 
     assert order.cancelled is True
+
+
+@pytest.mark.parametrize("zero", [0, "0"])
+def test_zero_delivered_at_means_not_delivered(zero: object) -> None:
+    body = order_body(fulfillment=[{"status": "in_transit", "deliveredAt": zero, "tracking": []}])
+
+    order = parse_richpanel_order(body)
+
+    assert order.shipments[0].delivered_at is None

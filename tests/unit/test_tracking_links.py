@@ -65,6 +65,8 @@ def test_store_url_used_for_unknown_carrier(config: ShippingConfig) -> None:
         "https://www.ups.com@evil.example/track",
         "https://shop.example:99999/",
         "https://shop.example:port/",
+        'https://shop.example/t"onmouseover="x',
+        "https://shop.example/<script>",
         "//shop.example/track",
         "shop.example/track",
         "",

@@ -4,6 +4,9 @@ Templates ship in English and Spanish only, so the question the worker asks is "
 of these two, or neither". Counting frequent function words answers it without a model
 download. Text with too few known words comes back as `unknown`, which means no
 template reply (the caller may pass a hint, such as the channel's configured language).
+Portuguese, French, Italian and German share words with Spanish or English, so their own
+frequent words are counted too, and a message that reads more like one of them comes
+back with that code (and gets no template reply).
 """
 
 from __future__ import annotations
@@ -124,6 +127,20 @@ _SPANISH = frozenset(
         "dias",
     ]
 )
+# Frequent words of neighbouring languages, minus any word also counted above.
+_OTHERS: dict[str, frozenset[str]] = {
+    code: frozenset(words.split()) - _ENGLISH - _SPANISH
+    for code, words in {
+        "pt": "os um uma meu minha meus voce nao obrigado obrigada ola onde ainda recebi "
+        "encomenda seu sua isso estou foi com do da dos das na nas pelo pela tem sao entrega",
+        "fr": "le les et est je vous mon ma mes pas ne ou commande bonjour merci une des du au "
+        "aux avec pour suis ai toujours livraison colis recu",
+        "it": "il gli che non sono mio mia ordine grazie ciao buongiorno dove perche di della "
+        "per ho ancora spedizione ricevuto",
+        "de": "der die das und ist ich nicht mein meine bestellung danke hallo wo wann mit ein "
+        "eine sie bitte noch paket",
+    }.items()
+}
 _WORD = re.compile(r"[a-z]+")
 
 
@@ -134,6 +151,12 @@ def detect_language(text: str, *, hint: str | None = None) -> str:
     spanish = sum(word in _SPANISH for word in words)
     # No evidence, or a tie, is "unknown" (no template reply) rather than a guess: a
     # French or German message must not get English copy.
-    if max(english, spanish) == 0 or english == spanish:
+    best = max(english, spanish)
+    for code, vocabulary in _OTHERS.items():
+        # Portuguese "onde está o meu pedido" shares "esta" and "pedido" with Spanish; its
+        # own words decide when they are at least as many.
+        if sum(word in vocabulary for word in words) >= max(2, best):
+            return code
+    if best == 0 or english == spanish:
         return hint or "unknown"
     return "es" if spanish > english else "en"

@@ -25,6 +25,7 @@ from richpanel_middleware.orders.delivery import (
     DeliveryEstimate,
     EstimateKind,
     add_business_days,
+    business_days_after,
     estimate_delivery,
 )
 from richpanel_middleware.orders.model import Order, Shipment
@@ -59,6 +60,8 @@ _SHIPMENT_STATUS = {
     "LABEL_PRINTED": {"en": "label created", "es": "etiqueta creada"},
     "LABEL_PURCHASED": {"en": "label created", "es": "etiqueta creada"},
     "READY_FOR_PICKUP": {"en": "ready for pickup", "es": "listo para recoger"},
+    "PICKED_UP": {"en": "picked up by the carrier", "es": "recogido por el transportista"},
+    "CARRIER_PICKED_UP": {"en": "picked up by the carrier", "es": "recogido por el transportista"},
 }
 _PARTIAL_STATUSES = frozenset({"PARTIALLY_FULFILLED", "PARTIAL", "UNFULFILLED", "IN_PROGRESS"})
 # Order statuses that mean at least part of the order left the warehouse.
@@ -79,16 +82,21 @@ _PROBLEM_SHIPMENTS = frozenset(
         "ATTEMPTED_DELIVERY",
         "LABEL_VOIDED",
         "RETURNED",
+        "DELAYED",
     }
 )
 _LABEL_ONLY = frozenset({"LABEL_PRINTED", "LABEL_PURCHASED"})
 
 _ORDER_NUMBER = re.compile(r"#?[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 _TRACKING_NUMBER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]| (?! )){2,44}")
-_CARRIER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&'()-]{0,39}")
+# Every carrier's numbers carry digits; "pending", "TBD" or "see email" are placeholders.
+_MIN_TRACKING_DIGITS = 4
+# Names shown for carriers the configuration does not know: words, no digits or contacts.
+_CARRIER_NAME = re.compile(r"[A-Za-z][A-Za-z .&'-]{0,29}")
+_PLACEHOLDER_CARRIERS = frozenset({"other", "unknown", "n/a", "na", "none", "carrier"})
 # Order dates outside this range are data errors (seconds read as milliseconds, typos).
 _EARLIEST_ORDER_YEAR = 2000
-_MAX_FUTURE_SKEW = timedelta(days=1)
+_MAX_FUTURE_SKEW = timedelta(minutes=10)
 # A pre-order date further out than this is treated as no date at all.
 _MAX_PREORDER_HORIZON = timedelta(days=366)
 
@@ -145,9 +153,11 @@ def plan_order_reply(
         "status_page_url": _safe_url(order.status_url),
     }
 
+    if not all(_plausible_shipment(s, order.created_at, now) for s in order.shipments):
+        return NoReplyReason.IMPLAUSIBLE_DATA
     tracked = [s for s in order.shipments if s.has_tracking]
     if tracked:
-        if not all(_TRACKING_NUMBER.fullmatch((s.tracking_number or "").strip()) for s in tracked):
+        if not all(_plausible_tracking_number(s.tracking_number or "") for s in tracked):
             return NoReplyReason.IMPLAUSIBLE_DATA
         return _checked(_tracked_reply(order, tracked, common, zone, locale, language, config))
     if any(s.shipped_at or s.delivered_at or s.status for s in order.shipments) or (
@@ -182,11 +192,16 @@ def _estimate_reply(
         config=config,
     )
     today = now.astimezone(zone).date()
+    holidays = config.holiday_set
     preorder = estimate.kind in (EstimateKind.PREORDER_WITH_ETA, EstimateKind.PREORDER_NO_ETA)
     latest = estimate.latest
     far_off = latest is not None and latest > today + _MAX_PREORDER_HORIZON
-    if estimate.auto_close_eligible and latest is not None and latest > today and not far_off:
-        first_day = add_business_days(today, 1, config.holiday_set)
+    # Time in transit still needed if the order shipped now: the bucket's fastest delivery
+    # for a shipping bucket, one business day for a pre-order date.
+    transit = config.buckets[estimate.bucket].min_days if estimate.bucket else 1
+    reachable = latest is not None and business_days_after(today, latest, holidays) >= transit
+    if estimate.auto_close_eligible and latest is not None and reachable and not far_off:
+        first_day = add_business_days(today, max(transit, 1), holidays)
         earliest = max(estimate.earliest, first_day) if estimate.earliest else None
         variables = {
             **common,
@@ -204,18 +219,17 @@ def _estimate_reply(
             basis=estimate.kind.value,
             estimate=estimate,
         )
-    late = estimate.kind is EstimateKind.LATE or (
-        latest is not None and latest <= today and not far_off
-    )
+    late = estimate.kind is EstimateKind.LATE or (latest is not None and not far_off)
     if estimate.kind is EstimateKind.UNKNOWN_METHOD:
         longest = max(bucket.max_days for bucket in config.buckets.values())
         late = (estimate.business_days_elapsed or 0) > longest
     basis = EstimateKind.LATE.value if late else estimate.kind.value
+    undated_preorder = estimate.kind is EstimateKind.PREORDER_NO_ETA or far_off
     if far_off:
         basis = EstimateKind.PREORDER_NO_ETA.value
     return OrderReply(
         DELAY_TEMPLATE,
-        {**common, "is_preorder": preorder, "is_late": late and not preorder},
+        {**common, "is_preorder": undated_preorder, "is_late": late and not undated_preorder},
         auto_close_eligible=False,
         needs_human=True,
         basis=basis,
@@ -235,9 +249,7 @@ def _tracked_reply(
     shipments: list[dict[str, str]] = []
     for shipment in tracked[:MAX_SHIPMENTS]:
         number = (shipment.tracking_number or "").strip()
-        carrier = carrier_display_name(shipment.carrier, config)
-        if carrier is None or not _CARRIER_NAME.fullmatch(carrier):
-            carrier = "el transportista" if language == "es" else "the carrier"
+        carrier = _carrier_name(shipment.carrier, language, config)
         status = _SHIPMENT_STATUS.get(_key(shipment.status), {})
         if _is_delivered(shipment):
             status = _SHIPMENT_STATUS["DELIVERED"]
@@ -259,23 +271,25 @@ def _tracked_reply(
                 else "",
             }
         )
+    # Shipments that left without a tracking number are mentioned, not called unshipped;
+    # only the first shipments are listed, and more tracked ones do not mean unshipped items.
     untracked = [s for s in order.shipments if not s.has_tracking and not _is_delivered(s)]
-    # Only the first shipments are listed; more tracked shipments do not mean unshipped items.
-    unshipped = _key(order.fulfillment_status) in _PARTIAL_STATUSES or bool(untracked)
-    delivered = not unshipped and all(_is_delivered(s) for s in tracked)
     labels_only = all(_key(s.status) in _LABEL_ONLY and not _is_delivered(s) for s in tracked)
+    unshipped = _key(order.fulfillment_status) in _PARTIAL_STATUSES and not labels_only
+    delivered = not unshipped and not untracked and all(_is_delivered(s) for s in tracked)
     status_key = "shipped"
-    if unshipped:
+    if labels_only:
+        status_key = "ready_to_ship"
+    elif unshipped:
         status_key = "partly_shipped"
     elif delivered:
         status_key = "delivered"
-    elif labels_only:
-        status_key = "ready_to_ship"
     variables = {
         **common,
         "order_status": _ORDER_STATUS[status_key][language],
         "shipments": shipments,
         "unshipped_items": unshipped,
+        "untracked_items": bool(untracked) and not unshipped,
     }
     return OrderReply(
         STATUS_TEMPLATE,
@@ -306,6 +320,34 @@ def _safe_url(url: str | None) -> str:
     if not url or not is_safe_https_url(url):
         return ""
     return url.strip()
+
+
+def _carrier_name(raw: str | None, language: str, config: ShippingConfig) -> str:
+    """The configured name of a known carrier, a plain unknown name, or "the carrier"."""
+    name = carrier_display_name(raw, config)
+    if config.carrier_for(raw) is not None and name:
+        return name
+    if name and _CARRIER_NAME.fullmatch(name) and name.casefold() not in _PLACEHOLDER_CARRIERS:
+        return name
+    return "el transportista" if language == "es" else "the carrier"
+
+
+def _plausible_tracking_number(raw: str) -> bool:
+    number = raw.strip()
+    if not _TRACKING_NUMBER.fullmatch(number):
+        return False
+    digits = [ch for ch in number if ch.isdigit()]
+    return len(digits) >= _MIN_TRACKING_DIGITS and len(set(number.replace(" ", ""))) > 1
+
+
+def _plausible_shipment(shipment: Shipment, created_at: datetime, now: datetime) -> bool:
+    """Shipping and delivery times fall between the order's creation and now."""
+    earliest = created_at - _MAX_FUTURE_SKEW
+    latest = now + _MAX_FUTURE_SKEW
+    return all(
+        moment is None or earliest <= moment <= latest
+        for moment in (shipment.shipped_at, shipment.delivered_at)
+    )
 
 
 def _plausible_date(created_at: datetime, now: datetime) -> bool:

@@ -112,7 +112,8 @@ def _timestamp(value: object, field: str) -> datetime:
 
 
 def _optional_timestamp(value: object, field: str) -> datetime | None:
-    return None if value in (None, "") else _timestamp(value, field)
+    # Some apps send 0 for "not yet" (as for cancelledAt); 1970 is never a real event here.
+    return None if value in (None, "", 0, "0") else _timestamp(value, field)
 
 
 def _text(value: object) -> str | None:

@@ -53,13 +53,17 @@ def is_safe_https_url(url: str) -> bool:
     """Check that a URL, after stripping surrounding whitespace, is fit to show a customer.
 
     It must be https with a host name and must not contain whitespace, control or format
-    characters, backslashes (which browsers read as "/"), user info (``user@host``, often
-    used to disguise the real host) or an invalid port.
+    characters, backslashes (which browsers read as "/"), quotes or angle brackets (which
+    break out of HTML and Markdown links), user info (``user@host``, often used to disguise
+    the real host) or an invalid port.
     """
     candidate = url.strip()
     if not candidate or "\\" in candidate:
         return False
     if any(char.isspace() for char in candidate) or _has_control_characters(candidate):
+        return False
+    # Characters that break out of quoted HTML attributes or Markdown links.
+    if any(char in _UNSAFE_URL_CHARACTERS for char in candidate):
         return False
     try:
         parts = urlsplit(candidate)
@@ -67,6 +71,9 @@ def is_safe_https_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() == "https" and bool(parts.hostname) and "@" not in parts.netloc
+
+
+_UNSAFE_URL_CHARACTERS = frozenset('"<>`{}|^' + "'")
 
 
 def _has_control_characters(text: str) -> bool:

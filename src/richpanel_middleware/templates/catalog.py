@@ -37,6 +37,7 @@ ORDER_VARIABLES = frozenset(
         "order_status",
         "shipments",
         "unshipped_items",
+        "untracked_items",
         "status_page_url",
         "delivery_from",
         "delivery_by",

@@ -300,7 +300,10 @@ def _order_status_tier(
     )
     if order is None:
         gates.append(Gate("tier2_order_match", False, "order not looked up"))
-        return Tier.SAFE_ASSIST, ask_template, (tags.ORDER_LOOKUP_NEEDED,), None
+        # When no reply may go out at all (a reopened or already answered conversation),
+        # asking a person to look the order up adds nothing to the human route.
+        extra = (tags.ORDER_LOOKUP_NEEDED,) if context.guard.reply_allowed else ()
+        return Tier.SAFE_ASSIST, ask_template, extra, None
     gates.extend(check.gates)
     if check.allowed and check.reply is not None:
         extra = (tags.ESCALATED_HUMAN,) if check.reply.needs_human else ()

@@ -119,7 +119,9 @@ def verify_tier2(
         Gate(
             "tier2_template_enabled",
             bool(enabled and has_copy),
-            f"template disabled or without {language} copy for channel {channel or 'unknown'}",
+            f"template disabled or without {language} copy for channel {channel or 'unknown'}"
+            if entry is not None
+            else "no verified reply to send",
         ),
         Gate(
             "tier2_required_variables",

@@ -1,0 +1,436 @@
+"""Replace personal data in customer text before the text leaves the service.
+
+`minimise_personal_data` swaps each kind of personal data for a placeholder, in this
+order: e-mail addresses, card numbers, postcodes, phone numbers, street addresses and
+the customer's own names. Each step runs on the output of the previous one.
+
+Order numbers, tracking codes, dates, times and prices are kept because the classifier
+needs them. A phone-like number that the message marks as an order number (``pedido
+612345678``, ``#5551234567``) or as a tracking number stays. A digit run glued to letters
+is part of a code (``1Z999AA10123456784``) and is never read as a card or a phone number.
+
+The rules favour replacing too much over leaking. Known over-replacements are marked
+where they happen.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import phonenumbers
+
+from richpanel_middleware.orders.order_numbers import extract_order_numbers
+
+EMAIL_PLACEHOLDER = "[EMAIL]"
+PHONE_PLACEHOLDER = "[PHONE]"
+CARD_PLACEHOLDER = "[CARD]"
+ADDRESS_PLACEHOLDER = "[ADDRESS]"
+NAME_PLACEHOLDER = "[NAME]"
+POSTCODE_PLACEHOLDER = "[POSTCODE]"
+PLACEHOLDERS = (
+    EMAIL_PLACEHOLDER,
+    PHONE_PLACEHOLDER,
+    CARD_PLACEHOLDER,
+    ADDRESS_PLACEHOLDER,
+    NAME_PLACEHOLDER,
+    POSTCODE_PLACEHOLDER,
+)
+
+_PLACEHOLDER_TEXT = re.compile("|".join(map(re.escape, PLACEHOLDERS)))
+
+Span = tuple[int, int]
+
+
+def minimise_personal_data(text: str, *, names: Sequence[str] = ()) -> str:
+    """Replace e-mail addresses, phone numbers, card numbers, street addresses, postcodes
+    and the given customer names in `text` with placeholders such as ``[EMAIL]``.
+
+    `names` come from the customer profile (first name, last name or full name). They are
+    matched as whole words, ignoring case and accents. A full name is also matched word
+    by word, leaving out one-letter words and particles such as "de" or "van".
+    Deterministic and idempotent: minimising the result again returns it unchanged.
+    """
+    # The steps run until the text stops changing, because one replacement can reveal
+    # another: libphonenumber's matcher skips a number that has more digits right next
+    # to it, and those digits may be replaced first. The loop ends because every change
+    # replaces at least one character outside a placeholder, and placeholders are never
+    # matched again.
+    while True:
+        minimised = _minimise_once(text, names)
+        if minimised == text:
+            return minimised
+        text = minimised
+
+
+def _minimise_once(text: str, names: Sequence[str]) -> str:
+    minimised = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
+    minimised = _replace_cards(minimised)
+    minimised = _replace_postcodes(minimised)
+    minimised = _replace_spans(minimised, _phone_spans(minimised), PHONE_PLACEHOLDER)
+    minimised = _replace_spans(minimised, _address_spans(minimised), ADDRESS_PLACEHOLDER)
+    return _replace_spans(minimised, _name_spans(minimised, names), NAME_PLACEHOLDER)
+
+
+def _replace_spans(text: str, spans: Iterable[Span], placeholder: str) -> str:
+    """Replace each span with `placeholder`, merging spans that overlap or touch."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+
+    parts: list[str] = []
+    position = 0
+    for start, end in merged:
+        parts.append(text[position:start])
+        parts.append(placeholder)
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+# --- E-mail addresses -------------------------------------------------------------------
+
+# The local part takes every character RFC 5322 allows outside quotes. The domain needs at
+# least one dot, so a social handle such as "@brand" stays.
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+# --- Card numbers -----------------------------------------------------------------------
+
+# Digit groups joined by single spaces or dashes. A group glued to a letter belongs to a
+# code such as a tracking number, and a "+" in front starts a phone number.
+_DIGIT_GROUPS = re.compile(r"(?<![\w+])\d+(?:(?:[^\S\r\n]|-)\d+)*(?!\w)")
+_DIGIT_GROUP = re.compile(r"\d+")
+_CARD_MIN_DIGITS = 13
+_CARD_MAX_DIGITS = 19
+
+
+def _replace_cards(text: str) -> str:
+    return _DIGIT_GROUPS.sub(_replace_cards_in_groups, text)
+
+
+def _replace_cards_in_groups(match: re.Match[str]) -> str:
+    """Replace card numbers inside one run of digit groups.
+
+    A single group of 13 to 19 digits is always replaced. Several consecutive groups are
+    replaced when together they hold 13 to 19 digits that pass the Luhn check. Every such
+    window is replaced, so a card written next to a year or a quantity is found whole
+    even when the neighbours happen to form another Luhn-valid window with part of it.
+
+    NOTE: a tracking number made of 13 to 19 digits only, such as a 15-digit FedEx
+    number, is replaced too.
+    """
+    run = match.group()
+    groups = [(group.start(), group.end()) for group in _DIGIT_GROUP.finditer(run)]
+    spans: list[Span] = []
+    for first in range(len(groups)):
+        digits = ""
+        for last in range(first, len(groups)):
+            start, end = groups[last]
+            digits += run[start:end]
+            if len(digits) > _CARD_MAX_DIGITS:
+                break
+            if len(digits) >= _CARD_MIN_DIGITS and (last == first or _passes_luhn(digits)):
+                spans.append((groups[first][0], groups[last][1]))
+    return _replace_spans(run, spans, CARD_PLACEHOLDER)
+
+
+def _passes_luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+# --- Postcodes --------------------------------------------------------------------------
+
+# A postcode is replaced only after a word that names it. The code needs a digit and may
+# have a second part ("90210-1234", "SW1A 1AA", "K1A 0B1"). Dutch codes keep their letters
+# ("1012 AB" gives "[POSTCODE] AB").
+_POSTCODE = re.compile(
+    r"(?<!\w)(?:zip(?:\s*code)?|postal\s+code|post\s*code|c[oó]digo\s+postal|c\.\s?p\.)"
+    r"(?:\s*(?:is|es|:|#|=|-)(?!\w))*\s*"
+    r"(?P<code>(?=[a-z-]*\d)[a-z0-9]{2,8}(?:-[a-z0-9]{2,4})?(?:\s(?=[a-z]*\d)[a-z0-9]{2,3})?)"
+    r"(?!\w)",
+    re.IGNORECASE,
+)
+_US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
+    "NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
+)
+# The end of a US address line, "Springfield, IL 62704": the state code stays. The comma
+# is required, so "order ID 12345" (ID is also Idaho) keeps its number.
+_US_STATE_ZIP = re.compile(rf",\s*(?:{_US_STATES}),?\s+(?P<code>\d{{5}}(?:-\d{{4}})?)(?!\w)")
+
+
+def _replace_postcodes(text: str) -> str:
+    spans = [match.span("code") for match in _POSTCODE.finditer(text)]
+    spans += [match.span("code") for match in _US_STATE_ZIP.finditer(text)]
+    return _replace_spans(text, spans, POSTCODE_PLACEHOLDER)
+
+
+# --- Phone numbers ----------------------------------------------------------------------
+
+_PHONE_REGIONS = ("US", "ES")
+_PHONE_MIN_DIGITS = 9
+_PHONE_MAX_DIGITS = 15
+_SEP = r"(?:[^\S\r\n]?[.-]?[^\S\r\n]?)"
+# libphonenumber's matcher (checked with phonenumbers 9.0) drops a whole number when a
+# stray digit follows it ("+1 555 123 4567 2 units"), so these patterns run as well.
+_PHONE_PATTERNS = re.compile(
+    rf"""
+    (?:\+|00)\d{{1,3}}(?:{_SEP}(?:\(\d{{1,4}}\)|\d{{2,10}}))+   # international
+    | (?:\+?1{_SEP})?(?:\(\d{{3}}\)|\d{{3}}){_SEP}\d{{3}}{_SEP}\d{{4}}  # US
+    | [6-9]\d{{2}}(?:{_SEP}\d{{3}}){{2}}                      # ES, 612 345 678
+    | [6-9]\d{{2}}(?:{_SEP}\d{{2}}){{3}}                      # ES, 612 34 56 78
+    | [89]\d{_SEP}\d{{3}}(?:{_SEP}\d{{2}}){{2}}               # ES landline, 91 123 45 67
+    """,
+    re.VERBOSE,
+)
+_CURRENCY_BEFORE = re.compile(
+    r"(?:[$€£¥]|(?<![^\W\d_])(?:usd|eur|gbp|mxn|cop|ars|clp|pesos?))\s*$", re.IGNORECASE
+)
+_CURRENCY_AFTER = re.compile(
+    r"\s*(?:[$€£¥%]|(?:usd|eur|gbp|mxn|cop|ars|clp|pesos?|euros?|dollars?)(?!\w))",
+    re.IGNORECASE,
+)
+_TRACKING_BEFORE = re.compile(
+    r"(?<!\w)(?:tracking|seguimiento|rastreo|gu[ií]a|awb)"
+    r"(?:\s*(?:number|no\.?|n[º°o]\.?|n[uú]mero|num\.?|code|c[oó]digo|de\s+seguimiento|is|es|:|#))*"
+    r"\s*$",
+    re.IGNORECASE,
+)
+_CONTEXT_CHARS = 40
+_TOKEN_START = re.compile(r"(?<!\w)(?=[+(]?\d)")
+
+
+def _phone_spans(text: str) -> list[Span]:
+    candidates: set[Span] = set()
+    for region in _PHONE_REGIONS:
+        for found in phonenumbers.PhoneNumberMatcher(
+            text, region, leniency=phonenumbers.Leniency.POSSIBLE
+        ):
+            candidates.add((found.start, found.end))
+    # Each token start is tried on its own, so a rejected candidate cannot hide a phone
+    # number that overlaps it.
+    for token in _TOKEN_START.finditer(text):
+        if match := _PHONE_PATTERNS.match(text, token.start()):
+            candidates.add(match.span())
+    return [span for span in sorted(candidates) if _is_phone_number(text, *span)]
+
+
+def _is_phone_number(text: str, start: int, end: int) -> bool:
+    """Check the guards that tell a phone number from other numbers of the same shape."""
+    digits = _ascii_digits(text[start:end])
+    if not _PHONE_MIN_DIGITS <= len(digits) <= _PHONE_MAX_DIGITS:
+        # Shorter numbers are local numbers, dates with dots ("12.05.2024") or amounts
+        # ("1.299.000"), so local seven-digit phone numbers are kept. E.164 numbers have
+        # at most 15 digits.
+        return False
+    before = text[max(0, start - _CONTEXT_CHARS) : start]
+    after = text[end : end + _CONTEXT_CHARS]
+    if re.search(r"(?:\w|\d[.,-])$", before) or re.match(r"\w", after):
+        return False
+    if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
+        return False
+    if _TRACKING_BEFORE.search(before):
+        return False
+    return not _is_marked_order_number(before, text[start:end], after)
+
+
+def _is_marked_order_number(before: str, candidate: str, after: str) -> bool:
+    """Check whether the text around `candidate` marks it as an order number.
+
+    The order-number rules read the context with the candidate's digits swapped for a
+    sentinel of the same shape that the context does not contain. A repeat of the same
+    number nearby ("pedido 612345678, repito: pedido 612345678") then cannot decide
+    the result. Placeholders are blanked first: the order-number rules read "phone"
+    before a "#" as naming a phone number, so a ``[PHONE]`` written by an earlier run
+    would change the result and break idempotence.
+    """
+    before = _PLACEHOLDER_TEXT.sub(" ", before)
+    after = _PLACEHOLDER_TEXT.sub(" ", after)
+    numbers_in_context = _order_digits(before) | _order_digits(after)
+    for digit in "0123456789":
+        sentinel = re.sub(r"\d", digit, candidate)
+        sentinel_digits = _ascii_digits(sentinel)
+        if sentinel_digits not in numbers_in_context:
+            return sentinel_digits in _order_digits(before + sentinel + after)
+    return False
+
+
+def _order_digits(text: str) -> set[str]:
+    return {number.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for number in extract_order_numbers(text)}
+
+
+def _ascii_digits(text: str) -> str:
+    return re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
+
+
+# --- Street addresses -------------------------------------------------------------------
+
+_STREET_WORDS = (
+    r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|"
+    r"calle|avenida|av|carrera|paseo|plaza"
+)
+_NAME_WORD = r"(?:[^\W\d_][\w'.-]*|\d+(?:st|nd|rd|th))"
+# "123 Main Street", "42 W 5th Ave", "742 Evergreen Way".
+_NUMBER_FIRST = re.compile(
+    rf"(?<!\w)\d{{1,6}}[a-z]?(?:-\d{{1,6}})?\s+"
+    rf"(?P<words>(?:{_NAME_WORD}\s+){{1,4}})(?:{_STREET_WORDS})\b\.?",
+    re.IGNORECASE,
+)
+# "Calle Mayor 12", "Avenida de la Constitución, 45", "C/ Luna 3", "Carrera 7 # 32-16".
+_STREET_FIRST = re.compile(
+    r"(?<!\w)(?:(?:calle|avenida|avda|carrera|paseo|plaza)(?!\w)\.?|av\.|c/)\s*"
+    rf"(?P<words>(?:{_NAME_WORD},?\s+){{0,4}})"
+    r"(?:n[º°o]\.?\s*)?\d{1,5}[a-z]?(?!\w)"
+    r"(?:\s*(?:#|no\.?|n[º°])\s*\d{1,4}[a-z]?(?:-\d{1,4})?(?!\w))?"
+    # Floor and door: "Calle Mayor 12, 3º B".
+    r"(?:,?\s*\d{1,2}\s*[º°ª](?:\s*[a-z](?!\w))?)?",
+    re.IGNORECASE,
+)
+# The US form of a Spanish street name: "123 Calle Real", "5 Avenida de la Paz". The name
+# words must be capitalised, because nothing ends the name.
+_NUMBER_THEN_SPANISH_STREET = re.compile(
+    r"(?<!\w)\d{1,6}[A-Za-z]?\s+(?:[Cc]alle|[Aa]venida|[Aa]v\.|[Cc]arrera|[Pp]aseo|[Pp]laza)\s+"
+    r"(?:(?:de|del|la|las|los|el)\s+)*[A-ZÁÉÍÓÚÜÑ][\w'.-]*(?:\s+[A-ZÁÉÍÓÚÜÑ][\w'.-]*){0,2}"
+)
+_UNIT = re.compile(
+    r"(?<!\w)(?:apt|apartment|apto|suite|ste|unit|depto)\.?\s*(?:#|no\.|n[º°])?\s*"
+    r"[a-z]?\d{1,5}[a-z]?(?!\w)"
+    r"|(?<!\w)p\.?\s?o\.?\s*box\s*\d{1,6}(?!\w)",
+    re.IGNORECASE,
+)
+# Words that do not occur in a street name between a house number and a street word. They
+# keep "2 shirts on the way" and "un paseo de 2 horas" from reading as addresses.
+# fmt: off
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "on", "in", "at", "of", "to", "for", "by", "and", "or", "my", "your",
+    "his", "her", "its", "our", "their", "this", "that", "is", "was", "are", "were", "be",
+    "it", "de", "del", "la", "las", "el", "los", "un", "una", "en", "y", "o", "por", "para",
+    "con", "mi", "tu", "su", "al",
+})
+# fmt: on
+# Units after a number that show "Plaza 3" or "paseo 2" is not a house number.
+_NOT_A_HOUSE_NUMBER_AFTER = re.compile(
+    r"\s*(?:times|veces|items?|days?|d[ií]as|hours?|horas?|minutes?|minutos?|weeks?|"
+    r"semanas?|months?|meses|years?|a[nñ]os|[$€£%]|euros?|dollars?|pesos?)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _address_spans(text: str) -> list[Span]:
+    spans = [
+        match.span()
+        for match in _NUMBER_FIRST.finditer(text)
+        if not _contains_function_word(match.group("words"))
+    ]
+    spans += [
+        match.span()
+        for match in _STREET_FIRST.finditer(text)
+        if not _only_function_words(match.group("words"))
+        and not _NOT_A_HOUSE_NUMBER_AFTER.match(text, match.end())
+    ]
+    spans += [match.span() for match in _NUMBER_THEN_SPANISH_STREET.finditer(text)]
+    spans += [match.span() for match in _UNIT.finditer(text)]
+    return spans
+
+
+def _street_name_words(words: str) -> list[str]:
+    return [word.strip(",.").casefold() for word in words.split()]
+
+
+def _contains_function_word(words: str) -> bool:
+    return any(word in _FUNCTION_WORDS for word in _street_name_words(words))
+
+
+def _only_function_words(words: str) -> bool:
+    name_words = _street_name_words(words)
+    return bool(name_words) and all(word in _FUNCTION_WORDS for word in name_words)
+
+
+# --- Customer names ---------------------------------------------------------------------
+
+# Parts of a full name that are also common words. Matching them alone would replace
+# "de" and "la" all over a Spanish message.
+# fmt: off
+_NAME_PARTICLES = frozenset({
+    "de", "del", "la", "las", "los", "y", "e", "da", "das", "do", "dos", "di", "du", "van",
+    "von", "der", "den", "le", "el", "al", "bin",
+})
+# fmt: on
+_APOSTROPHES = frozenset("\u2019\u2018\u02bc")
+_FOLDED_PLACEHOLDERS = frozenset(placeholder.casefold() for placeholder in PLACEHOLDERS)
+
+
+def _name_spans(text: str, names: Sequence[str]) -> list[Span]:
+    """Find the given names in `text` as whole words, ignoring case and accents.
+
+    NOTE: a name that is also a common word ("Will", "May", "Rose") is replaced wherever
+    that word appears, because case is ignored.
+    """
+    terms = _name_terms(names)
+    if not terms:
+        return []
+    folded, origins = _fold_with_origins(text)
+    alternatives = "|".join(r"\s+".join(map(re.escape, term.split())) for term in terms)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+    spans: list[Span] = []
+    for match in pattern.finditer(folded):
+        around = folded[max(0, match.start() - 1) : match.end() + 1]
+        if around in _FOLDED_PLACEHOLDERS:
+            continue
+        start = origins[match.start()]
+        end = origins[match.end() - 1] + 1
+        # Combining accents and zero-width characters after the name belong to it.
+        while end < len(text) and not _fold_char(text[end]):
+            end += 1
+        spans.append((start, end))
+    return spans
+
+
+def _name_terms(names: Sequence[str]) -> list[str]:
+    """Return the folded full names and their words, longest first."""
+    terms: set[str] = set()
+    for name in names:
+        full = " ".join(_fold(name).split())
+        for term in [full, *re.split(r"[\s-]+", full)]:
+            if len(term) >= 2 and term not in _NAME_PARTICLES:
+                terms.add(term)
+    return sorted(terms, key=lambda term: (-len(term), term))
+
+
+def _fold_char(char: str) -> str:
+    """Fold one character for matching: case, accents and format characters removed."""
+    if unicodedata.category(char) == "Cf":
+        return ""
+    if char in _APOSTROPHES:
+        return "'"
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(part for part in decomposed if not unicodedata.combining(part))
+
+
+def _fold(text: str) -> str:
+    return "".join(map(_fold_char, text))
+
+
+def _fold_with_origins(text: str) -> tuple[str, list[int]]:
+    """Fold `text` and return, for each folded character, its index in `text`."""
+    folded: list[str] = []
+    origins: list[int] = []
+    for index, char in enumerate(text):
+        for part in _fold_char(char):
+            folded.append(part)
+            origins.append(index)
+    return "".join(folded), origins

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
+import secrets
 import signal
 import sys
 import threading
@@ -40,12 +42,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _settings() -> Settings:
-    """Read RPMW_* settings, turning a validation error into a message naming the variable."""
+def _settings(**overrides: Any) -> Settings:
+    """Read RPMW_* settings, turning a validation error into a message naming the variable.
+
+    `overrides` are command-line options; a None value leaves the environment's setting.
+    """
     from pydantic import ValidationError
 
+    given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return Settings()
+        return Settings(**given)
     except ValidationError as error:
         problems = "; ".join(
             (f"RPMW_{'_'.join(str(p) for p in item['loc']).upper()}: " if item["loc"] else "")
@@ -76,6 +82,13 @@ def demo(
     timeout: Annotated[
         float, typer.Option(min=1.0, help="Seconds to wait for the queue to drain.")
     ] = 900.0,
+    classifier: Annotated[
+        str | None,
+        typer.Option(
+            help="local, llm or cascade (default: RPMW_CLASSIFIER or local); without "
+            "RPMW_LLM_BASE_URL the sandbox LLM answers."
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pipeline against the Richpanel sandbox and print a summary."""
     from richpanel_middleware.demo.messages import (
@@ -90,6 +103,7 @@ def demo(
         rows = load_messages(messages) if messages else load_sample_messages()
     except DemoInputError as error:
         raise _fail(str(error)) from error
+    _check_classifier(classifier)
     if report is not None:
         _check_report_path(report)
     if shuffle:
@@ -108,7 +122,12 @@ def demo(
         try:
             result = run_demo(
                 rows,
-                DemoOptions(concurrency=concurrency, rate_limit=rate_limit, timeout_s=timeout),
+                DemoOptions(
+                    concurrency=concurrency,
+                    rate_limit=rate_limit,
+                    timeout_s=timeout,
+                    classifier=classifier,
+                ),
                 _console,
             )
         except ConfigError as error:
@@ -125,6 +144,14 @@ def demo(
             f"({result['failed']} failed, {result['dead_lettered']} dead-lettered).[/red]"
         )
         raise typer.Exit(code=1)
+
+
+CLASSIFIERS = ("local", "llm", "cascade")
+
+
+def _check_classifier(classifier: str | None) -> None:
+    if classifier is not None and classifier not in CLASSIFIERS:
+        raise _fail(f"--classifier {classifier!r} is unknown; use {', '.join(CLASSIFIERS)}")
 
 
 def _check_report_path(report: Path) -> None:
@@ -151,6 +178,14 @@ def _print_summary(result: dict[str, Any]) -> None:
         str(sum(1 for row in rows if row["tier"] == 2 and row["replies"])),
     )
     head.add_row("conversations closed", str(sum(1 for row in rows if row["closed"])))
+    head.add_row("classifier", str(result.get("classifier", "local")))
+    if result.get("llm_calls"):
+        head.add_row("messages that needed the LLM", f"{result['llm_share']:.1%}")
+        head.add_row(
+            "LLM calls / model failures", f"{result['llm_calls']} / {result['model_failures']}"
+        )
+        head.add_row("model cost (USD)", f"{result['cost_usd']:.4f}")
+        head.add_row("cost per 1,000 messages (USD)", f"{result['cost_usd_per_1000_messages']:.4f}")
     rate = result["messages"] / result["duration_s"] if result["duration_s"] else 0.0
     head.add_row("messages/s", f"{rate:.1f}")
     out.print(head)
@@ -267,8 +302,12 @@ def eval_command(
         Path | None, typer.Option(help="Committed metrics.json to compare against.")
     ] = None,
     classifier: Annotated[
-        str, typer.Option(help="local (llm and cascade are not built yet).")
-    ] = "local",
+        str | None,
+        typer.Option(
+            help="local, llm or cascade (default RPMW_CLASSIFIER, else local); without "
+            "RPMW_LLM_BASE_URL the sandbox LLM answers."
+        ),
+    ] = None,
     write_baseline: Annotated[
         bool, typer.Option(help="Replace --baseline with this run's metrics (on purpose only).")
     ] = False,
@@ -285,8 +324,7 @@ def eval_command(
     from richpanel_middleware.eval.runner import predict
     from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
-    if classifier != "local":
-        raise _fail(f"--classifier {classifier!r} is not available yet; use local")
+    _check_classifier(classifier)
     if write_baseline and baseline is None:
         raise _fail("--write-baseline needs --baseline PATH to know where to write")
     # Read the baseline first, so a wrong path fails before minutes of evaluation.
@@ -302,13 +340,21 @@ def eval_command(
     model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
     local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
 
-    with Progress(
-        TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_console
-    ) as bar:
-        task = bar.add_task("eval", total=len(examples))
-        predictions = predict(
-            examples, local, config.policy, config.default_flags, progress=lambda: bar.advance(task)
+    with contextlib.ExitStack() as extra:
+        chosen = _model_classifier(
+            classifier or settings.classifier, local, config, settings, extra
         )
+        with Progress(
+            TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_console
+        ) as bar:
+            task = bar.add_task("eval", total=len(examples))
+            predictions = predict(
+                examples,
+                chosen,
+                config.policy,
+                config.default_flags,
+                progress=lambda: bar.advance(task),
+            )
     try:
         metrics = compute_metrics(predictions)
     except ValueError as error:
@@ -320,7 +366,7 @@ def eval_command(
             split = compute_metrics(members)
             splits[name] = {k: v for k, v in split.items() if k != "per_intent"}
     metrics["splits"] = splits
-    metrics["classifier"] = local.version
+    metrics["classifier"] = chosen.version
 
     try:
         gates = evaluate_gates(metrics, reference)
@@ -350,12 +396,58 @@ def eval_command(
             str(part["unsafe_replies"]),
         )
     Console().print(table)
+    if metrics["llm_calls"]:
+        _console.print(
+            f"LLM: {metrics['llm_share']:.1%} of messages, {metrics['llm_calls']} calls, "
+            f"{metrics['model_failures']} model failures, cost {metrics['cost_usd']:.4f} USD "
+            f"({metrics['cost_usd_per_1000_messages']:.4f} per 1,000 messages)"
+        )
     failed = [gate for gate in gates if not gate.passed]
     for gate in failed:
         _console.print(f"[red]gate failed:[/red] {gate.name}: {gate.detail}")
     _console.print(f"{len(gates) - len(failed)} of {len(gates)} gates passed; artifacts in {out}")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _model_classifier(
+    kind: str, local: Any, config: Any, settings: Settings, extra: contextlib.ExitStack
+) -> Any:
+    """The classifier for `kind`; the LLM is the configured server, else the sandbox LLM."""
+    if kind == "local":
+        return local
+    from richpanel_middleware.classify.llm_classifier import CascadeClassifier, LlmClassifier
+    from richpanel_middleware.classify.llm_client import LlmClient
+    from richpanel_middleware.runtime.local.server_thread import ServerThread
+    from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
+    from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
+
+    base_url, model = settings.llm_base_url, settings.llm_model
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+    if not base_url:
+        key = secrets.token_urlsafe(16)
+        sandbox_settings = LlmSandboxSettings(api_key=key)
+        server = extra.enter_context(ServerThread(create_llm_sandbox(sandbox_settings)[0]))
+        base_url, model = f"{server.base_url}/v1", sandbox_settings.model
+        _console.print(f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM ({model}).[/dim]")
+    client = extra.enter_context(
+        LlmClient(
+            base_url=base_url,
+            api_key=key,
+            model=model,
+            api=settings.llm_api,
+            timeout_s=settings.llm_timeout_s,
+            max_attempts=settings.llm_max_attempts,
+        )
+    )
+    llm = LlmClassifier(
+        client,
+        model=model,
+        teams=sorted(config.policy.routing.team_names),
+        template_ids=config.policy.catalog.template_ids,
+        config=config.llm,
+    )
+    return llm if kind == "llm" else CascadeClassifier(local, llm, config.llm)
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:
@@ -496,6 +588,10 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Also run the worker in this process.")] = True,
     host: Annotated[str | None, typer.Option(help="Bind address (default RPMW_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default RPMW_PORT).")] = None,
+    classifier: Annotated[
+        str | None,
+        typer.Option(help="local, llm or cascade (default RPMW_CLASSIFIER, else local)."),
+    ] = None,
 ) -> None:
     """Run the webhook ingress (and by default the worker) until SIGINT or SIGTERM."""
     import uvicorn
@@ -504,7 +600,8 @@ def serve(
     from richpanel_middleware.runtime.local.http_app import create_app
     from richpanel_middleware.runtime.local.stack import build_stack
 
-    settings = _settings()
+    _check_classifier(classifier)
+    settings = _settings(classifier=classifier)
     configure_logging(settings.log_level)
     if not settings.webhook_tokens and not settings.webhook_hmac_secrets:
         raise _fail(
@@ -598,22 +695,37 @@ def sandbox(
             envvar="RPMW_SANDBOX_SHOPIFY_TOKEN", help="Access token the Shopify emulator accepts."
         ),
     ] = "shpat_sandbox",
+    llm_port: Annotated[
+        int, typer.Option(help="Port of the OpenAI-compatible LLM emulator (0 = do not start it).")
+    ] = 8902,
+    llm_key: Annotated[
+        str,
+        typer.Option(envvar="RPMW_SANDBOX_LLM_KEY", help="API key the LLM emulator accepts."),
+    ] = "sandbox-llm-key",
 ) -> None:
-    """Serve the Richpanel emulator and the Shopify emulator until interrupted.
+    """Serve the Richpanel, Shopify and LLM emulators until interrupted.
 
-    Both have an admin API: /_sandbox/ on the Richpanel port, /_sandbox/shopify/ on the
-    Shopify port. Point RPMW_SHOPIFY_SHOP_URL at the Shopify port to use it.
+    Each has an admin API: /_sandbox/ on the Richpanel port, /_sandbox/shopify/ on the
+    Shopify port, /_sandbox/llm/ on the LLM port. Point RPMW_SHOPIFY_SHOP_URL at the Shopify
+    port and RPMW_LLM_BASE_URL at the LLM port's /v1 to use them.
     """
     import uvicorn
 
     from richpanel_middleware.observability.logging import configure_logging
     from richpanel_middleware.runtime.local.server_thread import ServerThread
     from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
+    from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
+    from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
     from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
     from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 
     configure_logging("INFO")
     store: ServerThread | None = None
+    model: ServerThread | None = None
+    if llm_port:
+        llm_app, _ = create_llm_sandbox(LlmSandboxSettings(api_key=llm_key))
+        model = ServerThread(llm_app, host=host, port=llm_port).start()
+        _console.print(f"LLM emulator on {model.base_url}/v1 (OpenAI-compatible)")
     if shopify_port:
         store_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
         store = ServerThread(store_app, host=host, port=shopify_port).start()
@@ -632,6 +744,8 @@ def sandbox(
     finally:
         if store is not None:
             store.stop()
+        if model is not None:
+            model.stop()
 
 
 @flags_app.command("show")

@@ -1,5 +1,5 @@
 """Load and validate the YAML files support operations own (routing, templates, brand,
-thresholds, flags, guards, shipping).
+thresholds, flags, guards, shipping, LLM prices and cascade thresholds).
 
 Every file is validated at start-up. A problem raises `ConfigError` naming the file and
 the key, so a bad edit stops the service before it can act on a customer message.
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from richpanel_middleware.classify.llm_config import LlmConfig
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, TIER0_INTENTS, Tier, spec_of
 from richpanel_middleware.orders.reply_facts import TIER2_TEMPLATES
 from richpanel_middleware.orders.shipping_config import ShippingConfig
@@ -31,6 +32,7 @@ CONFIG_FILES = (
     "flags.yaml",
     "guards.yaml",
     "shipping.yaml",
+    "llm.yaml",
 )
 
 
@@ -66,6 +68,7 @@ class AppConfig:
     default_flags: Flags
     guards: Guards
     shipping: ShippingConfig
+    llm: LlmConfig
 
 
 def default_config_dir() -> Path:
@@ -90,6 +93,7 @@ def load_app_config(directory: Path | None = None) -> AppConfig:
     flags = _load(directory / "flags.yaml", Flags)
     guards = _load(directory / "guards.yaml", Guards)
     shipping = _load(directory / "shipping.yaml", ShippingConfig)
+    llm = _load(directory / "llm.yaml", LlmConfig)
     _check_cross_references(routing, catalog, flags, directory)
     return AppConfig(
         directory=directory,
@@ -97,6 +101,7 @@ def load_app_config(directory: Path | None = None) -> AppConfig:
         default_flags=flags,
         guards=guards,
         shipping=shipping,
+        llm=llm,
     )
 
 

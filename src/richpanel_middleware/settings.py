@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,21 @@ class Settings(BaseSettings):
     shopify_api_version: str = "2026-10"
     shopify_timeout_s: float = Field(default=10.0, gt=0)
 
+    # Which classifier decides: the local model, an LLM, or the local model with the LLM
+    # for messages it is not sure about.
+    classifier: Literal["local", "llm", "cascade"] = "local"
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL, e.g. https://api.openai.com/v1"
+    )
+    llm_api_key: SecretStr | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_verifier_model: str | None = Field(
+        default=None, description="model for the Tier 2 verifier (default: llm_model)"
+    )
+    llm_api: Literal["responses", "chat"] = "chat"
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
+
     concurrency: int = Field(default=4, ge=1, le=64)
     visibility_timeout_s: float = Field(default=60.0, gt=0)
     max_receives: int = Field(default=5, ge=1)
@@ -74,6 +89,15 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ValueError(f"{value!r} is not a Shopify API version; use YYYY-MM such as 2026-10")
         return value
+
+    @model_validator(mode="after")
+    def _llm_configured(self) -> Settings:
+        if self.classifier != "local" and not self.llm_base_url:
+            raise ValueError(
+                f"RPMW_CLASSIFIER={self.classifier} needs RPMW_LLM_BASE_URL (and usually "
+                "RPMW_LLM_API_KEY); `rpmw sandbox` serves an OpenAI-compatible endpoint for tests"
+            )
+        return self
 
     @model_validator(mode="after")
     def _shopify_pair(self) -> Settings:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from richpanel_middleware.domain.decision import DowngradeTier, Tier2Verdict, VerifierReason
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.executor import ActionExecutor
 from richpanel_middleware.helpdesk.model import Comment, Ticket
@@ -408,3 +409,37 @@ def test_executor_closes_only_planned_closes_after_a_sent_reply(
         assert "mw-auto-closed" not in helpdesk.tags
     if result.close and not customer_writes:
         assert helpdesk.closed
+
+
+def test_model_verifier_can_only_deny() -> None:
+    reply = OrderReply(ETA_TEMPLATE, dict(FULL_VARIABLES), True, False, "in_window")
+    order = OrderContext(OrderMatch(MatchMethod.RICHPANEL_LINK, ORDER), reply)
+    base = app_config().policy
+    flags = default_flags(tier2_rollout_percent=100)
+    classification = classify({Intent.ORDER_STATUS_TRACKING: 0.95})
+
+    def verdict(allow: bool) -> Tier2Verdict:
+        return Tier2Verdict(
+            schema_version="mw_tier2_verifier_v1",
+            allow_tier2=allow,
+            confidence=0.95,
+            downgrade_to_tier=DowngradeTier.ROUTE_ONLY,
+            reason_code=VerifierReason.OK if allow else VerifierReason.CONFLICTING_INTENT,
+            notes="",
+        )
+
+    def tier_with(model_verdict: Tier2Verdict | None) -> Tier:
+        context = PolicyContext(
+            channel="email",
+            word_count=20,
+            guard=GuardVerdict(CUSTOMER_MESSAGE),
+            flags=flags,
+            conversation_id="c-1",
+            order=order,
+            model_verdict=model_verdict,
+        )
+        return plan_actions(classification, context, base).tier
+
+    assert tier_with(None) is Tier.VERIFIED
+    assert tier_with(verdict(True)) is Tier.VERIFIED
+    assert tier_with(verdict(False)) is Tier.SAFE_ASSIST

@@ -136,7 +136,12 @@ class LocalClassifier:
         self.version = model.version
 
     def classify(
-        self, text: str, *, channel: str | None = None, language_hint: str | None = None
+        self,
+        text: str,
+        *,
+        channel: str | None = None,
+        language_hint: str | None = None,
+        customer_names: Sequence[str] = (),
     ) -> Classification:
         started = time.perf_counter()
         hits = match_tier0(text)

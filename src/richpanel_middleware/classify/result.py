@@ -11,6 +11,24 @@ from richpanel_middleware.domain.intents import Intent
 
 
 @dataclass(frozen=True, slots=True)
+class ModelUsage:
+    """What calling a hosted model cost for one decision: calls, tokens and US dollars."""
+
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def plus(self, other: ModelUsage) -> ModelUsage:
+        return ModelUsage(
+            self.llm_calls + other.llm_calls,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cost_usd + other.cost_usd,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     """A classifier's output.
 
@@ -24,3 +42,4 @@ class Classification:
     classifier_version: str
     scores: Mapping[Intent, float] = field(default_factory=dict)
     latency_ms: float = 0.0
+    usage: ModelUsage = field(default_factory=ModelUsage)

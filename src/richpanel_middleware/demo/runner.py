@@ -10,6 +10,8 @@ closes) back from the sandbox for the report.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import tempfile
 import time
@@ -31,6 +33,8 @@ from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
 from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
+from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
+from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
 from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
 from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 from richpanel_middleware.settings import Settings
@@ -43,6 +47,9 @@ class DemoOptions:
     timeout_s: float = 600.0
     data_dir: Path | None = None
     model_cache_dir: Path | None = Path("var/models")
+    # local, llm or cascade; None takes RPMW_CLASSIFIER. Without RPMW_LLM_BASE_URL the demo
+    # starts the sandbox's OpenAI-compatible endpoint for the model calls.
+    classifier: str | None = None
 
 
 # The app id under which the demo links orders in the Richpanel sandbox.
@@ -67,8 +74,14 @@ def _run(
     )
     shopify_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
     clock = ConversationClock()
-    with ServerThread(sandbox_app) as sandbox, ServerThread(shopify_app) as shopify:
+    with (
+        ServerThread(sandbox_app) as sandbox,
+        ServerThread(shopify_app) as shopify,
+        contextlib.ExitStack() as extra,
+    ):
+        model_settings = _model_settings(options.classifier, extra, console)
         settings = Settings(
+            **model_settings,
             data_dir=data_dir,
             webhook_tokens=[SecretStr(webhook_token)],
             richpanel_base_url=sandbox.base_url,
@@ -111,6 +124,30 @@ def _run(
         finally:
             stack.close()
     return report
+
+
+def _model_settings(
+    classifier: str | None, extra: contextlib.ExitStack, console: Console
+) -> dict[str, Any]:
+    """Settings for the chosen classifier, starting the sandbox LLM when none is configured."""
+    chosen = classifier or os.environ.get("RPMW_CLASSIFIER", "local")
+    if chosen == "local":
+        return {"classifier": "local"}
+    if os.environ.get("RPMW_LLM_BASE_URL"):
+        return {"classifier": chosen}
+    key = secrets.token_urlsafe(24)
+    sandbox_settings = LlmSandboxSettings(api_key=key)
+    app, _ = create_llm_sandbox(sandbox_settings)
+    server = extra.enter_context(ServerThread(app))
+    console.print(
+        f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {server.base_url}/v1.[/dim]"
+    )
+    return {
+        "classifier": chosen,
+        "llm_base_url": f"{server.base_url}/v1",
+        "llm_api_key": SecretStr(key),
+        "llm_model": sandbox_settings.model,
+    }
 
 
 def _pin_store_clock(messages: list[DemoMessage], store: httpx.Client) -> None:
@@ -251,12 +288,26 @@ def _report(
                 },
                 "order_answer": record.get("order_answer"),
                 "reply_text": reply_texts[-1] if reply_texts else None,
+                "classifier_version": record.get("classifier_version"),
+                "model_failure": bool(record.get("model_failure", False)),
+                "llm_calls": int(record.get("llm_calls", 0)),
+                "cost_usd": float(record.get("cost_usd", 0.0)),
                 "outcome": outcome,
                 "webhook_status": conversation.get("webhook_status"),
             }
         )
+    llm_calls = sum(row["llm_calls"] for row in rows)
+    cost = sum(row["cost_usd"] for row in rows)
     return {
         "messages": len(messages),
+        "classifier": stack.settings.classifier,
+        "llm_share": round(sum(1 for row in rows if row["llm_calls"]) / len(rows), 4)
+        if rows
+        else 0.0,
+        "llm_calls": llm_calls,
+        "model_failures": sum(1 for row in rows if row["model_failure"]),
+        "cost_usd": round(cost, 6),
+        "cost_usd_per_1000_messages": round(cost / len(rows) * 1000, 6) if rows else 0.0,
         "processed": processed,
         "failed": failed,
         "dead_lettered": stack.queue.stats().dead_lettered,

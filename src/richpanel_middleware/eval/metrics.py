@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
+from richpanel_middleware.classify.result import ModelUsage
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent
 from richpanel_middleware.eval.golden import EvalExample
 
@@ -25,6 +26,8 @@ class Prediction:
     confidence: float
     latency_ms: float
     schema_valid: bool
+    usage: ModelUsage = field(default_factory=ModelUsage)
+    model_failed: bool = False
 
     @property
     def correct(self) -> bool:
@@ -100,8 +103,15 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
         "ece": round(expected_calibration_error(labelled), 4),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 3),
         "latency_ms_p95": round(float(np.percentile(latencies, 95)), 3),
-        "llm_calls": 0,
-        "cost_usd": 0.0,
+        "llm_calls": sum(p.usage.llm_calls for p in predictions),
+        "llm_share": round(sum(1 for p in predictions if p.usage.llm_calls) / len(predictions), 4),
+        "model_failures": sum(1 for p in predictions if p.model_failed),
+        "tokens_in": sum(p.usage.input_tokens for p in predictions),
+        "tokens_out": sum(p.usage.output_tokens for p in predictions),
+        "cost_usd": round(sum(p.usage.cost_usd for p in predictions), 6),
+        "cost_usd_per_1000_messages": round(
+            sum(p.usage.cost_usd for p in predictions) / len(predictions) * 1000, 6
+        ),
     }
 
 

@@ -14,6 +14,7 @@ from richpanel_middleware.eval.golden import EvalExample
 from richpanel_middleware.eval.metrics import Prediction
 from richpanel_middleware.helpdesk.model import Comment
 from richpanel_middleware.pipeline.ports import Classifier
+from richpanel_middleware.pipeline.worker import fail_closed_classification
 from richpanel_middleware.policy.config import Flags
 from richpanel_middleware.policy.engine import PolicyConfig, PolicyContext, plan_actions
 from richpanel_middleware.policy.loop_guard import GuardVerdict
@@ -31,7 +32,13 @@ def predict(
     predictions: list[Prediction] = []
     for example in examples:
         started = time.perf_counter()
-        classification = classifier.classify(example.text, channel=example.channel)
+        model_failed = False
+        try:
+            classification = classifier.classify(example.text, channel=example.channel)
+        except Exception:
+            # As in the worker: a model failure is a triage decision with no reply.
+            classification = fail_closed_classification(example.text)
+            model_failed = True
         message = Comment(example.example_id, None, example.text, datetime.now(UTC), False)
         plan = plan_actions(
             classification,
@@ -53,6 +60,8 @@ def predict(
                 confidence=plan.routing_confidence,
                 latency_ms=latency_ms,
                 schema_valid=_schema_valid(classification.decision),
+                usage=classification.usage,
+                model_failed=model_failed,
             )
         )
         if progress is not None:

@@ -12,7 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.classify.result import Classification, ModelUsage
+from richpanel_middleware.domain.decision import Tier2Verdict
 from richpanel_middleware.helpdesk.model import Ticket
 from richpanel_middleware.policy.config import Flags
 
@@ -143,8 +144,32 @@ class Classifier(Protocol):
     version: str
 
     def classify(
-        self, text: str, *, channel: str | None = None, language_hint: str | None = None
-    ) -> Classification: ...
+        self,
+        text: str,
+        *,
+        channel: str | None = None,
+        language_hint: str | None = None,
+        customer_names: Sequence[str] = (),
+    ) -> Classification:
+        """`customer_names` come from the customer profile; a hosted model never sees them."""
+        ...
+
+
+class OrderReplyVerifier(Protocol):
+    """A second opinion on a verified order reply; it can only deny."""
+
+    version: str
+
+    def verify(
+        self,
+        text: str,
+        *,
+        primary_intent: str,
+        intents_present: Sequence[str],
+        order_match: str,
+        template_id: str,
+        customer_names: Sequence[str] = (),
+    ) -> tuple[Tier2Verdict, ModelUsage]: ...
 
 
 class Clock(Protocol):

@@ -22,18 +22,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.classify.result import Classification, ModelUsage
 from richpanel_middleware.classify.text import strip_quoted_history, word_count
 from richpanel_middleware.classify.tier0_rules import RULES_VERSION, RuleHit, match_tier0
 from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import (
     DECISION_SCHEMA_VERSION,
+    VERIFIER_SCHEMA_VERSION,
     Automation,
     Decision,
+    DowngradeTier,
     ReplyAction,
     Risk,
     Routing,
+    Tier2Verdict,
     TierName,
+    VerifierReason,
 )
 from richpanel_middleware.domain.events import InboundEvent
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
@@ -65,6 +69,7 @@ from richpanel_middleware.pipeline.ports import (
     Helpdesk,
     IdempotencyStore,
     Metrics,
+    OrderReplyVerifier,
     Queue,
     QueueMessage,
 )
@@ -78,6 +83,7 @@ from richpanel_middleware.policy.engine import (
 )
 from richpanel_middleware.policy.loop_guard import evaluate_loop_guard
 from richpanel_middleware.policy.order_context import OrderContext
+from richpanel_middleware.policy.plan import ActionPlan
 
 _logger = logging.getLogger(__name__)
 
@@ -132,7 +138,12 @@ class Worker:
         options: WorkerOptions,
         metrics: Metrics | None = None,
         orders: OrderServices | None = None,
+        safe_classifier: Classifier | None = None,
+        order_verifier: OrderReplyVerifier | None = None,
     ) -> None:
+        """`safe_classifier` replaces a classifier that calls hosted models while safe mode
+        is on (no model calls then); `order_verifier` is a model's second opinion on
+        verified order replies, which can only deny."""
         self._queue = queue
         self._event_keys = event_keys
         self._conversations = conversations
@@ -146,6 +157,8 @@ class Worker:
         self._options = options
         self._metrics = metrics
         self._orders = orders
+        self._safe_classifier = safe_classifier
+        self._order_verifier = order_verifier
         self._executor = ActionExecutor(
             helpdesk=helpdesk,
             idempotency=action_keys,
@@ -326,7 +339,11 @@ class Worker:
         # model itself ignores quoted history.
         turn = verdict.pending or (verdict.message,)
         full_text = "\n\n".join(comment.plain_body for comment in turn)
-        classification, model_failed = self._classify(full_text, channel)
+        names = tuple(n for n in (ticket.customer_first_name,) if n)
+        classifier = self._classifier
+        if flags.safe_mode and self._safe_classifier is not None:
+            classifier = self._safe_classifier
+        classification, model_failed = self._classify(classifier, full_text, channel, names)
         classification = _keep_prior_escalation(classification, ticket.tags)
         context = PolicyContext(
             channel=channel,
@@ -346,6 +363,15 @@ class Worker:
             )
             context = replace(context, order=order)
         plan = plan_actions(classification, context, self._policy)
+        usage = classification.usage
+        if plan.tier is Tier.VERIFIED and self._order_verifier is not None:
+            model_verdict, verifier_usage, verifier_failed = self._second_opinion(
+                full_text, plan, context, names
+            )
+            usage = usage.plus(verifier_usage)
+            context = replace(context, model_verdict=model_verdict)
+            plan = plan_actions(classification, context, self._policy)
+            model_failed = model_failed or verifier_failed
         if model_failed:
             plan = replace(plan, tags=(*plan.tags, tags.MODEL_FAILURE))
 
@@ -377,6 +403,10 @@ class Worker:
             "message_ref": reference(verdict.message.comment_id),
             "classifier_version": classification.classifier_version,
             "classifier_latency_ms": round(classification.latency_ms, 2),
+            "llm_calls": usage.llm_calls,
+            "tokens_in": usage.input_tokens,
+            "tokens_out": usage.output_tokens,
+            "cost_usd": round(usage.cost_usd, 6),
             "model_failure": model_failed,
             "language": classification.decision.language,
             "tier0_rules": [hit.rule_id for hit in classification.tier0_hits],
@@ -463,10 +493,47 @@ class Worker:
         )
         return OrderContext(match, answer)
 
-    def _classify(self, text: str, channel: str | None) -> tuple[Classification, bool]:
+    def _second_opinion(
+        self,
+        text: str,
+        plan: ActionPlan,
+        context: PolicyContext,
+        names: tuple[str, ...],
+    ) -> tuple[Tier2Verdict, ModelUsage, bool]:
+        """Ask the model verifier about a verified reply; a failure denies it (fail closed)."""
+        assert self._order_verifier is not None
+        order = context.order
+        try:
+            verdict, usage = self._order_verifier.verify(
+                text,
+                primary_intent=plan.primary_intent.value,
+                intents_present=[i.value for i in (plan.primary_intent, *plan.secondary_intents)],
+                order_match=order.match.method.value if order else "none",
+                template_id=plan.template_id or "",
+                customer_names=names,
+            )
+            return verdict, usage, False
+        except Exception as error:
+            _logger.error(
+                "order reply verifier failed; no verified reply",
+                extra={"event": "verifier_failure", "error_type": type(error).__name__},
+            )
+            denied = Tier2Verdict(
+                schema_version=VERIFIER_SCHEMA_VERSION,
+                allow_tier2=False,
+                confidence=0.0,
+                downgrade_to_tier=DowngradeTier.ROUTE_ONLY,
+                reason_code=VerifierReason.TOO_AMBIGUOUS,
+                notes="verifier failed",
+            )
+            return denied, ModelUsage(), True
+
+    def _classify(
+        self, classifier: Classifier, text: str, channel: str | None, names: tuple[str, ...]
+    ) -> tuple[Classification, bool]:
         """Classify, failing closed: any classifier error becomes a triage decision with no reply."""
         try:
-            return self._classifier.classify(text, channel=channel), False
+            return classifier.classify(text, channel=channel, customer_names=names), False
         except Exception:
             _logger.exception(
                 "classifier failed; routing to manual triage", extra={"event": "model_failure"}

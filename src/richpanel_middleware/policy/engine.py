@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.domain import tags
-from richpanel_middleware.domain.decision import ReplyAction, TierName
+from richpanel_middleware.domain.decision import ReplyAction, Tier2Verdict, TierName
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
 from richpanel_middleware.orders.reply_facts import STATUS_TEMPLATE, OrderReply
 from richpanel_middleware.policy.auto_close import auto_close_allowed
@@ -56,6 +56,7 @@ class PolicyContext:
     profile_variables: Mapping[str, str | None] = field(default_factory=dict)
     conversation_id: str = ""
     order: OrderContext | None = None
+    model_verdict: Tier2Verdict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +298,7 @@ def _order_status_tier(
         flags=context.flags,
         thresholds=config.thresholds,
         catalog=config.catalog,
+        model_verdict=context.model_verdict,
     )
     if order is None:
         gates.append(Gate("tier2_order_match", False, "order not looked up"))

@@ -65,7 +65,9 @@ def verify_tier2(
     flags: Flags,
     thresholds: Thresholds,
     catalog: TemplateCatalog,
+    model_verdict: Tier2Verdict | None = None,
 ) -> Tier2Check:
+    """Check every Tier 2 gate. `model_verdict`, when a model verifier gave one, can only deny."""
     reply = order.reply if order is not None and isinstance(order.reply, OrderReply) else None
     matched = order is not None and order.match.matched
     blocking = sorted(
@@ -80,6 +82,11 @@ def verify_tier2(
         and flags.template_enabled.get(entry.template_id, entry.enabled)
     )
     has_copy = entry is not None and entry.body(language, variant_for_channel(channel)) is not None
+    verifier_confidence = (
+        DETERMINISTIC_CONFIDENCE
+        if model_verdict is None
+        else min(DETERMINISTIC_CONFIDENCE, model_verdict.confidence)
+    )
     # Brand variables come from brand.yaml; every other required variable is an order fact.
     missing = (
         [
@@ -135,8 +142,15 @@ def verify_tier2(
         ),
         Gate(
             "tier2_verifier_confidence",
-            thresholds.tier2_verifier_min <= DETERMINISTIC_CONFIDENCE,
-            f"{DETERMINISTIC_CONFIDENCE:.2f} vs minimum {thresholds.tier2_verifier_min:.2f}",
+            thresholds.tier2_verifier_min <= verifier_confidence,
+            f"{verifier_confidence:.2f} vs minimum {thresholds.tier2_verifier_min:.2f}",
+        ),
+        Gate(
+            "tier2_model_verifier",
+            model_verdict is None or model_verdict.allow_tier2,
+            f"model verifier denied: {model_verdict.reason_code.value}"
+            if model_verdict is not None
+            else "",
         ),
     )
     gates = tuple(Gate(g.name, g.passed, "" if g.passed else g.reason) for g in checks)

@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from richpanel_middleware.classify.llm_classifier import (
+    CascadeClassifier,
+    LlmClassifier,
+    LlmVerifier,
+)
+from richpanel_middleware.classify.llm_client import LlmClient
 from richpanel_middleware.classify.local_model import LocalClassifier
 from richpanel_middleware.configuration import AppConfig, load_app_config
 from richpanel_middleware.helpdesk.rate_gate import RateGate
@@ -43,6 +49,7 @@ class LocalStack:
     metrics: PrometheusMetrics
     helpdesk: RichpanelClient | None = None
     shopify: ShopifyClient | None = None
+    llm: LlmClient | None = None
     worker: Worker | None = None
     runner: WorkerRunner | None = None
     worker_expected: bool = False
@@ -72,6 +79,8 @@ class LocalStack:
             self.helpdesk.close()
         if self.shopify is not None:
             self.shopify.close()
+        if self.llm is not None:
+            self.llm.close()
         self.database.close()
 
 
@@ -111,12 +120,34 @@ def attach_worker(
     settings = stack.settings
     if settings.richpanel_api_key is None:
         raise ValueError("RPMW_RICHPANEL_API_KEY is not set; the worker needs a Richpanel API key")
+    safe_classifier: Classifier | None = None
+    verifier: LlmVerifier | None = None
     if classifier is None:
         cache_dir = model_cache_dir or settings.model_cache_dir or settings.data_dir / "models"
         model = load_or_train_model(cache_dir)
-        classifier = LocalClassifier(
-            model, secondary_min=stack.config.policy.thresholds.secondary_min
-        )
+        local = LocalClassifier(model, secondary_min=stack.config.policy.thresholds.secondary_min)
+        classifier = local
+        if settings.classifier != "local":
+            stack.llm = llm_client(settings)
+            llm = LlmClassifier(
+                stack.llm,
+                model=settings.llm_model,
+                teams=sorted(stack.config.policy.routing.team_names),
+                template_ids=stack.config.policy.catalog.template_ids,
+                config=stack.config.llm,
+            )
+            classifier = (
+                llm
+                if settings.classifier == "llm"
+                else CascadeClassifier(local, llm, stack.config.llm)
+            )
+            # Safe mode makes no model calls: the local model decides then.
+            safe_classifier = local
+            verifier = LlmVerifier(
+                stack.llm,
+                model=settings.llm_verifier_model or settings.llm_model,
+                config=stack.config.llm,
+            )
     gate = (
         RateGate(max_requests=settings.richpanel_requests_per_30s, window_s=30.0)
         if settings.richpanel_requests_per_30s
@@ -156,6 +187,8 @@ def attach_worker(
             shipping=stack.config.shipping,
             clock=estimate_clock or SystemClock(),
         ),
+        safe_classifier=safe_classifier,
+        order_verifier=verifier,
     )
     runner = WorkerRunner(
         worker,
@@ -187,4 +220,19 @@ def _shopify_client(settings: Settings) -> ShopifyClient | None:
         access_token=settings.shopify_access_token.get_secret_value(),
         api_version=settings.shopify_api_version,
         timeout_s=settings.shopify_timeout_s,
+    )
+
+
+def llm_client(settings: Settings) -> LlmClient:
+    """Build the client for the configured OpenAI-compatible server."""
+    if not settings.llm_base_url:
+        raise ValueError("RPMW_LLM_BASE_URL is not set; the LLM classifier needs it")
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+    return LlmClient(
+        base_url=settings.llm_base_url,
+        api_key=key,
+        model=settings.llm_model,
+        api=settings.llm_api,
+        timeout_s=settings.llm_timeout_s,
+        max_attempts=settings.llm_max_attempts,
     )

@@ -167,14 +167,14 @@ def test_cascade_asks_the_model_only_when_unsure(
 ) -> None:
     pipeline = start(start_pipeline, llm, classifier="cascade")
 
-    sure = run(
+    confident = run(
         sandbox,
         pipeline,
         "Can you tell me how to reset my password? The login page keeps saying it is wrong.",
     )
     unsure = run(sandbox, pipeline, "So about that, can someone look at it?")
 
-    assert sure["record"]["llm_calls"] == 0
-    assert sure["record"]["classifier_version"].startswith("cascade:local")
+    assert confident["record"]["llm_calls"] == 0
+    assert confident["record"]["classifier_version"].startswith("cascade:local")
     assert unsure["record"]["llm_calls"] == 1
     assert unsure["record"]["classifier_version"].startswith("cascade:llm")

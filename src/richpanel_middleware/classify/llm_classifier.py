@@ -1,7 +1,7 @@
 """Classifiers that ask a hosted model: the LLM classifier, the cascade and the Tier 2 verifier.
 
 The model only proposes. Tier 0 rules run on the full text before it and policy recomputes
-everything the proposal says, so a model that misreads a message or is talked into a
+every field of the proposal, so a model that misreads a message or is talked into a
 refund changes nothing unsafe. Personal data is replaced before any text leaves, and the
 customer text reaches the model only inside the delimited block of the prompt.
 
@@ -46,7 +46,7 @@ LLM_MAX_CHARS = 8000
 
 
 class JsonModel(Protocol):
-    """What the classifiers need from `LlmClient`."""
+    """The part of `LlmClient` the classifiers call."""
 
     def complete_json(
         self,
@@ -180,7 +180,7 @@ class CascadeClassifier:
 class LlmVerifier:
     """Ask the model whether a verified order reply is appropriate (`mw_tier2_verifier_v1`).
 
-    It sees the minimised message, the intents policy found, the match method and the
+    Its input is the minimised message, the intents policy found, the match method and the
     template id; never order facts. Its verdict can only deny what the deterministic
     verifier allowed.
     """

@@ -36,7 +36,7 @@ class LlmConfig(_Config):
         return self.prices.get(model) or self.prices.get("default")
 
     def usage(self, model: str, *, input_tokens: int, output_tokens: int) -> ModelUsage:
-        """One call's usage, priced with the table (zero cost for a model it does not list)."""
+        """Price one call with the table (zero cost for a model it does not list)."""
         price = self.price_of(model)
         cost = 0.0
         if price is not None:

@@ -41,9 +41,12 @@ def llm() -> Iterator[Llm]:
         yield Llm(server, key, admin)
 
 
-def start(start_pipeline: Callable[..., Pipeline], llm: Llm, classifier: str = "llm") -> Pipeline:
+def start(
+    start_pipeline: Callable[..., Pipeline], llm: Llm, classifier: str = "llm", api: str = "chat"
+) -> Pipeline:
     return start_pipeline(
         classifier=classifier,
+        llm_api=api,
         llm_base_url=f"{llm.server.base_url}/v1",
         llm_api_key=SecretStr(llm.key),
         llm_model="sandbox-model",
@@ -178,3 +181,16 @@ def test_cascade_asks_the_model_only_when_unsure(
     assert confident["record"]["classifier_version"].startswith("cascade:local")
     assert unsure["record"]["llm_calls"] == 1
     assert unsure["record"]["classifier_version"].startswith("cascade:llm")
+
+
+@pytest.mark.parametrize("behaviour", ["refusal", "truncation", "valid"])
+def test_responses_api_end_to_end(
+    sandbox: Sandbox, llm: Llm, start_pipeline: Callable[..., Pipeline], behaviour: str
+) -> None:
+    pipeline = start(start_pipeline, llm, api="responses")
+
+    result = run(sandbox, pipeline, f"Hi, where is my order? sandbox-llm:{behaviour}")
+
+    assert [entry["path"] for entry in llm.requests()] == ["/v1/responses"]
+    assert result["record"]["model_failure"] is (behaviour != "valid")
+    assert ("mw-model-failure" in result["tags"]) is (behaviour != "valid")

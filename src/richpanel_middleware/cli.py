@@ -179,7 +179,7 @@ def _print_summary(result: dict[str, Any]) -> None:
     )
     head.add_row("conversations closed", str(sum(1 for row in rows if row["closed"])))
     head.add_row("classifier", str(result.get("classifier", "local")))
-    if result.get("llm_calls"):
+    if result.get("classifier", "local") != "local":
         head.add_row("messages that needed the LLM", f"{result['llm_share']:.1%}")
         head.add_row(
             "LLM calls / model failures", f"{result['llm_calls']} / {result['model_failures']}"
@@ -396,7 +396,7 @@ def eval_command(
             str(part["unsafe_replies"]),
         )
     Console().print(table)
-    if metrics["llm_calls"]:
+    if metrics["llm_calls"] or metrics["model_failures"] or chosen is not local:
         _console.print(
             f"LLM: {metrics['llm_share']:.1%} of messages, {metrics['llm_calls']} calls, "
             f"{metrics['model_failures']} model failures, cost {metrics['cost_usd']:.4f} USD "

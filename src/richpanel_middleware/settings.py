@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
 
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(
+                "must start with https:// (or http:// for a local server), "
+                "such as https://api.openai.com/v1"
+            )
+        return value
+
     @field_validator("shopify_shop_url")
     @classmethod
     def _shop_url(cls, value: str | None) -> str | None:

@@ -93,6 +93,10 @@ def test_model_failure_routes_to_triage_without_reply(
     assert "mw-needs-manual-triage" in result["tags"]
     assert result["record"]["model_failure"] is True
     assert any(entry["behaviour"] == behaviour for entry in llm.requests())
+    if behaviour in ("invalid_json", "refusal", "truncation", "wrong_enum"):
+        # The provider answered and bills the reply, so the call is counted.
+        assert result["record"]["llm_calls"] == 1
+        assert result["record"]["tokens_in"] > 0
 
 
 def test_model_proposing_tier2_for_a_chargeback_escalates(
@@ -125,12 +129,16 @@ def test_personal_data_never_reaches_the_model(
         "Hi, this is Dana Fields. My email is dana.fields@example.com, my phone is "
         "+1 305 555 0187 and I live at 12 Oak Street. My card 4111 1111 1111 1111 was "
         "charged. Where is my order #1001?",
-        customer={"first_name": "Dana", "email": "dana.fields@example.com"},
+        customer={
+            "first_name": "Dana",
+            "last_name": "Fields",
+            "email": "dana.fields@example.com",
+        },
     )
 
     [request] = [entry for entry in llm.requests() if entry.get("schema_name") == "mw_decision_v1"]
     sent = str(request.get("messages") or request.get("input"))
-    for secret in ("dana.fields@example.com", "555 0187", "Oak Street", "4111", "Dana"):
+    for secret in ("dana.fields@example.com", "555 0187", "Oak Street", "4111", "Dana", "Fields"):
         assert secret not in sent
     assert "#1001" in sent
     assert "[EMAIL]" in sent

@@ -332,3 +332,10 @@ def test_no_luhn_card_survives(
         run_digits = re.sub(r"\D", "", run)
         for start in range(len(run_digits) - 15):
             assert not _is_luhn_valid(run_digits[start : start + 16]), (run, minimised)
+
+
+@pytest.mark.parametrize("hidden", ["\u200b", "\u00ad", "\u200d", "\u2060"])
+def test_invisible_characters_do_not_hide_an_email(hidden: str) -> None:
+    text = f"write to jane.doe{hidden}@example.com please"
+
+    assert minimise_personal_data(text) == "write to [EMAIL] please"

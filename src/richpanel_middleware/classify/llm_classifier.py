@@ -104,9 +104,10 @@ class LlmClassifier:
     ) -> Classification:
         started = time.perf_counter()
         hits = match_tier0(text)
-        minimised = minimise_personal_data(
-            strip_quoted_history(text)[-LLM_MAX_CHARS:], names=customer_names
-        )
+        # Minimise before cutting, so a cut cannot split a card number into short pieces.
+        minimised = minimise_personal_data(strip_quoted_history(text), names=customer_names)[
+            -LLM_MAX_CHARS:
+        ]
         system, user = build_decision_messages(
             minimised,
             intents=[intent.value for intent in Intent],
@@ -114,17 +115,22 @@ class LlmClassifier:
             templates=self._template_ids,
             channel=channel,
         )
-        response = self._client.complete_json(
-            schema_name=DECISION_SCHEMA_VERSION, schema=self._schema, system=system, user=user
-        )
+        try:
+            response = self._client.complete_json(
+                schema_name=DECISION_SCHEMA_VERSION, schema=self._schema, system=system, user=user
+            )
+        except LlmFailure as call_failure:
+            raise _priced(call_failure, self._config, self._model) from None
         try:
             decision = Decision.model_validate(response.data)
         except ValidationError as error:
-            raise LlmFailure(
+            mismatch = LlmFailure(
                 LlmFailureKind.SCHEMA_MISMATCH,
                 f"the model's decision breaks {DECISION_SCHEMA_VERSION} "
                 f"({error.error_count()} errors)",
-            ) from error
+                usage=response.usage,
+            )
+            raise _priced(mismatch, self._config, response.model or self._model) from error
         # Templates are chosen by language; the detector's word counts win over the model
         # when they point to a language without templates.
         detected = detect_language(text, hint=language_hint)
@@ -202,9 +208,9 @@ class LlmVerifier:
         template_id: str,
         customer_names: Sequence[str] = (),
     ) -> tuple[Tier2Verdict, ModelUsage]:
-        minimised = minimise_personal_data(
-            strip_quoted_history(text)[-LLM_MAX_CHARS:], names=customer_names
-        )
+        minimised = minimise_personal_data(strip_quoted_history(text), names=customer_names)[
+            -LLM_MAX_CHARS:
+        ]
         system, user = build_verifier_messages(
             text=minimised,
             primary_intent=primary_intent,
@@ -212,24 +218,48 @@ class LlmVerifier:
             template_id=template_id,
             intents_present=intents_present,
         )
-        response = self._client.complete_json(
-            schema_name=VERIFIER_SCHEMA_VERSION,
-            schema=self._schema,
-            system=system,
-            user=user,
-            model=self._model,
-        )
+        try:
+            response = self._client.complete_json(
+                schema_name=VERIFIER_SCHEMA_VERSION,
+                schema=self._schema,
+                system=system,
+                user=user,
+                model=self._model,
+            )
+        except LlmFailure as call_failure:
+            raise _priced(call_failure, self._config, self._model) from None
         try:
             verdict = Tier2Verdict.model_validate(response.data)
         except ValidationError as error:
-            raise LlmFailure(
+            mismatch = LlmFailure(
                 LlmFailureKind.SCHEMA_MISMATCH,
                 f"the model's verdict breaks {VERIFIER_SCHEMA_VERSION} "
                 f"({error.error_count()} errors)",
-            ) from error
+                usage=response.usage,
+            )
+            raise _priced(mismatch, self._config, response.model or self._model) from error
         usage = self._config.usage(
             response.model or self._model,
             input_tokens=response.usage.input_tokens,
             output_tokens=response.usage.output_tokens,
         )
         return verdict, usage
+
+
+def _priced(failure: LlmFailure, config: LlmConfig, model: str) -> LlmFailure:
+    """Attach the cost of a failed call: providers bill refused and truncated replies too.
+
+    The worker reads `model_usage` to record the call in the decision record.
+    """
+    failure.model_usage = config.usage(  # type: ignore[attr-defined]
+        model,
+        input_tokens=failure.usage.input_tokens,
+        output_tokens=failure.usage.output_tokens,
+    )
+    return failure
+
+
+def usage_of_failure(error: BaseException) -> ModelUsage:
+    """The usage a failed model call carried, or none for any other error."""
+    usage = getattr(error, "model_usage", None)
+    return usage if isinstance(usage, ModelUsage) else ModelUsage()

@@ -52,6 +52,9 @@ def minimise_personal_data(text: str, *, names: Sequence[str] = ()) -> str:
     by word, leaving out one-letter words and particles such as "de" or "van".
     Deterministic and idempotent: minimising the result again returns it unchanged.
     """
+    # Invisible characters (zero-width spaces, soft hyphens, bidi marks) go first: left in,
+    # they break a pattern such as an e-mail address that becomes whole once they are gone.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     # The steps run until the text stops changing, because one replacement can reveal
     # another: libphonenumber's matcher skips a number that has more digits right next
     # to it, and those digits may be replaced first. The loop ends because every change

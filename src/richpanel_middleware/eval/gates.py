@@ -8,6 +8,9 @@ from typing import Any
 
 ACCURACY_TOLERANCE = 0.02
 RECALL_TOLERANCE = 0.03
+# Share of messages whose model call failed (and so went to triage with no reply). Above
+# this, the run measures the failing model configuration, not the decisions.
+MAX_MODEL_FAILURE_RATE = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,15 @@ def evaluate_gates(
         _zero(metrics, "tier0_false_negatives", "tier0_false_negatives"),
         _zero(metrics, "unsafe_replies", "unsafe_replies"),
     ]
+    examples = int(metrics.get("examples", 0)) or 1
+    failure_rate = int(metrics.get("model_failures", 0)) / examples
+    results.append(
+        GateResult(
+            "model_failure_rate",
+            failure_rate <= MAX_MODEL_FAILURE_RATE,
+            f"{failure_rate:.4f} of messages (at most {MAX_MODEL_FAILURE_RATE:.2f})",
+        )
+    )
     if baseline is None:
         return results
     for key in ("macro_f1", "accuracy", "reply_precision"):

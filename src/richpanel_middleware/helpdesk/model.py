@@ -37,6 +37,7 @@ class Ticket:
     customer_email: str | None = None
     customer_phone: str | None = None
     customer_first_name: str | None = None
+    customer_last_name: str | None = None
     conversation_no: int | None = None
     subject: str | None = None
     extra: dict[str, object] = field(default_factory=dict)

@@ -705,6 +705,7 @@ def parse_ticket(body: Mapping[str, Any]) -> Ticket:
         customer_first_name=_optional_str(
             customer.get("first_name"), "customer_profile.first_name"
         ),
+        customer_last_name=_optional_str(customer.get("last_name"), "customer_profile.last_name"),
         conversation_no=_optional_int(raw.get("conversation_no"), "ticket.conversation_no"),
         subject=_optional_str(raw.get("subject"), "ticket.subject"),
         extra={

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from richpanel_middleware.classify.llm_classifier import usage_of_failure
 from richpanel_middleware.classify.result import Classification, ModelUsage
 from richpanel_middleware.classify.text import strip_quoted_history, word_count
 from richpanel_middleware.classify.tier0_rules import RULES_VERSION, RuleHit, match_tier0
@@ -339,7 +340,7 @@ class Worker:
         # model itself ignores quoted history.
         turn = verdict.pending or (verdict.message,)
         full_text = "\n\n".join(comment.plain_body for comment in turn)
-        names = tuple(n for n in (ticket.customer_first_name,) if n)
+        names = tuple(n for n in (ticket.customer_first_name, ticket.customer_last_name) if n)
         classifier = self._classifier
         if flags.safe_mode and self._safe_classifier is not None:
             classifier = self._safe_classifier
@@ -526,7 +527,7 @@ class Worker:
                 reason_code=VerifierReason.TOO_AMBIGUOUS,
                 notes="verifier failed",
             )
-            return denied, ModelUsage(), True
+            return denied, usage_of_failure(error), True
 
     def _classify(
         self, classifier: Classifier, text: str, channel: str | None, names: tuple[str, ...]
@@ -534,11 +535,12 @@ class Worker:
         """Classify, failing closed: any classifier error becomes a triage decision with no reply."""
         try:
             return classifier.classify(text, channel=channel, customer_names=names), False
-        except Exception:
+        except Exception as error:
             _logger.exception(
                 "classifier failed; routing to manual triage", extra={"event": "model_failure"}
             )
-            return fail_closed_classification(text), True
+            failed = fail_closed_classification(text)
+            return replace(failed, usage=usage_of_failure(error)), True
 
     def _remember(
         self,

@@ -833,8 +833,9 @@ def _check_base_url(base_url: str) -> None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
+            # The value is not echoed: a URL may carry credentials.
             "base_url must be an http:// or https:// URL including the API prefix, such as "
-            f"https://api.openai.com/v1, got {base_url!r}"
+            f"https://api.openai.com/v1; got a URL with scheme {parts.scheme or 'none'!r}"
         )
 
 

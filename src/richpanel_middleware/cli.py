@@ -6,7 +6,6 @@ import contextlib
 import json
 import logging
 import random
-import secrets
 import signal
 import sys
 import threading
@@ -413,41 +412,28 @@ def eval_command(
 def _model_classifier(
     kind: str, local: Any, config: Any, settings: Settings, extra: contextlib.ExitStack
 ) -> Any:
-    """The classifier for `kind`; the LLM is the configured server, else the sandbox LLM."""
+    """Build the classifier for `kind`, over the configured LLM or else the sandbox LLM."""
     if kind == "local":
         return local
-    from richpanel_middleware.classify.llm_classifier import CascadeClassifier, LlmClassifier
-    from richpanel_middleware.classify.llm_client import LlmClient
-    from richpanel_middleware.runtime.local.server_thread import ServerThread
-    from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
-    from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
+    from pydantic import SecretStr
 
-    base_url, model = settings.llm_base_url, settings.llm_model
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
-    if not base_url:
-        key = secrets.token_urlsafe(16)
-        sandbox_settings = LlmSandboxSettings(api_key=key)
-        server = extra.enter_context(ServerThread(create_llm_sandbox(sandbox_settings)[0]))
-        base_url, model = f"{server.base_url}/v1", sandbox_settings.model
-        _console.print(f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM ({model}).[/dim]")
-    client = extra.enter_context(
-        LlmClient(
-            base_url=base_url,
-            api_key=key,
-            model=model,
-            api=settings.llm_api,
-            timeout_s=settings.llm_timeout_s,
-            max_attempts=settings.llm_max_attempts,
+    from richpanel_middleware.runtime.local.stack import llm_client, model_classifier
+    from richpanel_middleware.sandbox.llm_app import start_llm_sandbox
+
+    if not settings.llm_base_url:
+        endpoint = start_llm_sandbox(extra)
+        settings = settings.model_copy(
+            update={
+                "llm_base_url": endpoint.base_url,
+                "llm_api_key": SecretStr(endpoint.api_key),
+                "llm_model": endpoint.model,
+            }
         )
-    )
-    llm = LlmClassifier(
-        client,
-        model=model,
-        teams=sorted(config.policy.routing.team_names),
-        template_ids=config.policy.catalog.template_ids,
-        config=config.llm,
-    )
-    return llm if kind == "llm" else CascadeClassifier(local, llm, config.llm)
+        _console.print(
+            f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM ({endpoint.model}).[/dim]"
+        )
+    client = extra.enter_context(llm_client(settings))
+    return model_classifier(kind, local, client, config, model=settings.llm_model)
 
 
 def _read_baseline(path: Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ refund changes nothing unsafe. Personal data is replaced before any text leaves,
 customer text reaches the model only inside the delimited block of the prompt.
 
 Any failure (timeout, refusal, truncation, invalid JSON, a proposal that breaks the
-schema) raises `LlmFailure`; the worker turns that into a triage route with
+schema) raises `LlmFailure`. The worker turns that into a triage route with
 `mw-model-failure` and no reply.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from richpanel_middleware.classify.language import detect_language
 from richpanel_middleware.classify.llm_client import LlmFailure, LlmFailureKind, LlmResponse
@@ -43,6 +43,8 @@ from richpanel_middleware.domain.intents import Intent
 
 # The model reads the newest part of a long turn; the Tier 0 rules read all of it.
 LLM_MAX_CHARS = 8000
+
+OutputT = TypeVar("OutputT", bound=BaseModel)
 
 
 class JsonModel(Protocol):
@@ -104,33 +106,23 @@ class LlmClassifier:
     ) -> Classification:
         started = time.perf_counter()
         hits = match_tier0(text)
-        # Minimise before cutting, so a cut cannot split a card number into short pieces.
-        minimised = minimise_personal_data(strip_quoted_history(text), names=customer_names)[
-            -LLM_MAX_CHARS:
-        ]
         system, user = build_decision_messages(
-            minimised,
+            _model_input(text, customer_names),
             intents=[intent.value for intent in Intent],
             teams=self._teams,
             templates=self._template_ids,
             channel=channel,
         )
-        try:
-            response = self._client.complete_json(
-                schema_name=DECISION_SCHEMA_VERSION, schema=self._schema, system=system, user=user
-            )
-        except LlmFailure as call_failure:
-            raise _priced(call_failure, self._config, self._model) from None
-        try:
-            decision = Decision.model_validate(response.data)
-        except ValidationError as error:
-            mismatch = LlmFailure(
-                LlmFailureKind.SCHEMA_MISMATCH,
-                f"the model's decision breaks {DECISION_SCHEMA_VERSION} "
-                f"({error.error_count()} errors)",
-                usage=response.usage,
-            )
-            raise _priced(mismatch, self._config, response.model or self._model) from error
+        decision, usage = _structured_call(
+            self._client,
+            self._config,
+            schema_name=DECISION_SCHEMA_VERSION,
+            schema=self._schema,
+            system=system,
+            user=user,
+            model=self._model,
+            output=Decision,
+        )
         # Templates are chosen by language; the detector's word counts win over the model
         # when they point to a language without templates.
         detected = detect_language(text, hint=language_hint)
@@ -141,11 +133,7 @@ class LlmClassifier:
             tier0_hits=hits,
             classifier_version=self.version,
             latency_ms=(time.perf_counter() - started) * 1000,
-            usage=self._config.usage(
-                response.model or self._model,
-                input_tokens=response.usage.input_tokens,
-                output_tokens=response.usage.output_tokens,
-            ),
+            usage=usage,
         )
 
 
@@ -208,42 +196,71 @@ class LlmVerifier:
         template_id: str,
         customer_names: Sequence[str] = (),
     ) -> tuple[Tier2Verdict, ModelUsage]:
-        minimised = minimise_personal_data(strip_quoted_history(text), names=customer_names)[
-            -LLM_MAX_CHARS:
-        ]
         system, user = build_verifier_messages(
-            text=minimised,
+            text=_model_input(text, customer_names),
             primary_intent=primary_intent,
             order_match=order_match,
             template_id=template_id,
             intents_present=intents_present,
         )
-        try:
-            response = self._client.complete_json(
-                schema_name=VERIFIER_SCHEMA_VERSION,
-                schema=self._schema,
-                system=system,
-                user=user,
-                model=self._model,
-            )
-        except LlmFailure as call_failure:
-            raise _priced(call_failure, self._config, self._model) from None
-        try:
-            verdict = Tier2Verdict.model_validate(response.data)
-        except ValidationError as error:
-            mismatch = LlmFailure(
-                LlmFailureKind.SCHEMA_MISMATCH,
-                f"the model's verdict breaks {VERIFIER_SCHEMA_VERSION} "
-                f"({error.error_count()} errors)",
-                usage=response.usage,
-            )
-            raise _priced(mismatch, self._config, response.model or self._model) from error
-        usage = self._config.usage(
-            response.model or self._model,
-            input_tokens=response.usage.input_tokens,
-            output_tokens=response.usage.output_tokens,
+        return _structured_call(
+            self._client,
+            self._config,
+            schema_name=VERIFIER_SCHEMA_VERSION,
+            schema=self._schema,
+            system=system,
+            user=user,
+            model=self._model,
+            output=Tier2Verdict,
         )
-        return verdict, usage
+
+
+def _model_input(text: str, names: Sequence[str]) -> str:
+    """Minimise the customer text, then keep its newest part.
+
+    Minimising comes first, so the cut cannot split a card number into short pieces.
+    """
+    return minimise_personal_data(strip_quoted_history(text), names=names)[-LLM_MAX_CHARS:]
+
+
+def _structured_call(
+    client: JsonModel,
+    config: LlmConfig,
+    *,
+    schema_name: str,
+    schema: dict[str, Any],
+    system: str,
+    user: str,
+    model: str,
+    output: type[OutputT],
+) -> tuple[OutputT, ModelUsage]:
+    """Call the model for one strict schema, validate its output and price the call.
+
+    A failed call, or an output that breaks the schema, raises `LlmFailure` carrying the
+    cost of the call.
+    """
+    try:
+        response = client.complete_json(
+            schema_name=schema_name, schema=schema, system=system, user=user, model=model
+        )
+    except LlmFailure as call_failure:
+        raise _priced(call_failure, config, model) from None
+    billed_model = response.model or model
+    try:
+        parsed = output.model_validate(response.data)
+    except ValidationError as error:
+        mismatch = LlmFailure(
+            LlmFailureKind.SCHEMA_MISMATCH,
+            f"the model's output breaks {schema_name} ({error.error_count()} errors)",
+            usage=response.usage,
+        )
+        raise _priced(mismatch, config, billed_model) from error
+    usage = config.usage(
+        billed_model,
+        input_tokens=response.usage.input_tokens,
+        output_tokens=response.usage.output_tokens,
+    )
+    return parsed, usage
 
 
 def _priced(failure: LlmFailure, config: LlmConfig, model: str) -> LlmFailure:
@@ -260,6 +277,6 @@ def _priced(failure: LlmFailure, config: LlmConfig, model: str) -> LlmFailure:
 
 
 def usage_of_failure(error: BaseException) -> ModelUsage:
-    """The usage a failed model call carried, or none for any other error."""
+    """Return the usage a failed model call carried, or zero usage for any other error."""
     usage = getattr(error, "model_usage", None)
     return usage if isinstance(usage, ModelUsage) else ModelUsage()

@@ -33,8 +33,7 @@ from richpanel_middleware.runtime.local.http_app import create_app
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
 from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
-from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
-from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
+from richpanel_middleware.sandbox.llm_app import start_llm_sandbox
 from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
 from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 from richpanel_middleware.settings import Settings
@@ -135,18 +134,15 @@ def _model_settings(
         return {"classifier": "local"}
     if os.environ.get("RPMW_LLM_BASE_URL"):
         return {"classifier": chosen}
-    key = secrets.token_urlsafe(24)
-    sandbox_settings = LlmSandboxSettings(api_key=key)
-    app, _ = create_llm_sandbox(sandbox_settings)
-    server = extra.enter_context(ServerThread(app))
+    endpoint = start_llm_sandbox(extra)
     console.print(
-        f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {server.base_url}/v1.[/dim]"
+        f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {endpoint.base_url}.[/dim]"
     )
     return {
         "classifier": chosen,
-        "llm_base_url": f"{server.base_url}/v1",
-        "llm_api_key": SecretStr(key),
-        "llm_model": sandbox_settings.model,
+        "llm_base_url": endpoint.base_url,
+        "llm_api_key": SecretStr(endpoint.api_key),
+        "llm_model": endpoint.model,
     }
 
 

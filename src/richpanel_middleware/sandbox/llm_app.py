@@ -23,10 +23,12 @@ and reports health.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import math
 import re
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -87,6 +89,27 @@ _ERROR_BEHAVIOURS: Final = frozenset(
 _BEHAVIOUR_NAMES: Final = frozenset(member.value for member in LlmBehaviour)
 # Behaviours whose script entry may carry retry hints.
 _RETRY_HINT_BEHAVIOURS: Final = frozenset({LlmBehaviour.RATE_LIMIT, LlmBehaviour.SERVER_ERROR})
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLlmEndpoint:
+    """Where a running sandbox LLM answers: base URL (with ``/v1``), key and model name."""
+
+    base_url: str
+    api_key: str
+    model: str
+
+
+def start_llm_sandbox(exit_stack: contextlib.ExitStack) -> SandboxLlmEndpoint:
+    """Serve a sandbox LLM on a free loopback port until `exit_stack` closes.
+
+    `rpmw demo` and `rpmw eval` use it when no `RPMW_LLM_BASE_URL` is configured.
+    """
+    from richpanel_middleware.runtime.local.server_thread import ServerThread
+
+    settings = LlmSandboxSettings(api_key=secrets.token_urlsafe(24))
+    server = exit_stack.enter_context(ServerThread(create_llm_sandbox(settings)[0]))
+    return SandboxLlmEndpoint(f"{server.base_url}/v1", settings.api_key, settings.model)
 
 
 def create_llm_sandbox(settings: LlmSandboxSettings) -> tuple[Starlette, LlmSandboxState]:

@@ -129,19 +129,10 @@ def attach_worker(
         classifier = local
         if settings.classifier != "local":
             stack.llm = llm_client(settings)
-            llm = LlmClassifier(
-                stack.llm,
-                model=settings.llm_model,
-                teams=sorted(stack.config.policy.routing.team_names),
-                template_ids=stack.config.policy.catalog.template_ids,
-                config=stack.config.llm,
+            classifier = model_classifier(
+                settings.classifier, local, stack.llm, stack.config, model=settings.llm_model
             )
-            classifier = (
-                llm
-                if settings.classifier == "llm"
-                else CascadeClassifier(local, llm, stack.config.llm)
-            )
-            # Safe mode makes no model calls: the local model decides then.
+            # Safe mode makes no model calls, so the local model decides then.
             safe_classifier = local
             verifier = LlmVerifier(
                 stack.llm,
@@ -205,22 +196,29 @@ def attach_worker(
 
 
 def _shopify_client(settings: Settings) -> ShopifyClient | None:
-    """Build the store client when both the shop URL and the token are set."""
-    if not settings.shopify_shop_url and settings.shopify_access_token is None:
-        return None
+    """Build the store client; `Settings` ensures the URL and the token come as a pair."""
     if not settings.shopify_shop_url or settings.shopify_access_token is None:
-        missing = (
-            "RPMW_SHOPIFY_SHOP_URL"
-            if not settings.shopify_shop_url
-            else "RPMW_SHOPIFY_ACCESS_TOKEN"
-        )
-        raise ValueError(f"{missing} is not set; set both Shopify settings, or neither")
+        return None
     return ShopifyClient(
         shop_url=settings.shopify_shop_url,
         access_token=settings.shopify_access_token.get_secret_value(),
         api_version=settings.shopify_api_version,
         timeout_s=settings.shopify_timeout_s,
     )
+
+
+def model_classifier(
+    kind: str, local: LocalClassifier, client: LlmClient, config: AppConfig, *, model: str
+) -> Classifier:
+    """Build the `llm` or `cascade` classifier over `client`, with `local` for the cascade."""
+    llm = LlmClassifier(
+        client,
+        model=model,
+        teams=sorted(config.policy.routing.team_names),
+        template_ids=config.policy.catalog.template_ids,
+        config=config.llm,
+    )
+    return llm if kind == "llm" else CascadeClassifier(local, llm, config.llm)
 
 
 def llm_client(settings: Settings) -> LlmClient:

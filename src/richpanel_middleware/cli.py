@@ -48,9 +48,9 @@ def _settings(**overrides: Any) -> Settings:
     """
     from pydantic import ValidationError
 
-    given = {key: value for key, value in overrides.items() if value is not None}
+    chosen = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return Settings(**given)
+        return Settings(**chosen)
     except ValidationError as error:
         problems = "; ".join(
             (f"RPMW_{'_'.join(str(p) for p in item['loc']).upper()}: " if item["loc"] else "")

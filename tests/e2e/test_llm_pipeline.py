@@ -94,7 +94,7 @@ def test_model_failure_routes_to_triage_without_reply(
     assert result["record"]["model_failure"] is True
     assert any(entry["behaviour"] == behaviour for entry in llm.requests())
     if behaviour in ("invalid_json", "refusal", "truncation", "wrong_enum"):
-        # The provider answered and bills the reply, so the call is counted.
+        # The provider returned a reply and bills it, so the call is counted.
         assert result["record"]["llm_calls"] == 1
         assert result["record"]["tokens_in"] > 0
 

@@ -259,7 +259,7 @@ def test_no_tracking_inside_the_window_replies_and_closes(scenarios: Scenarios) 
     assert outcome.record["order_answer"]["auto_close_eligible"] is True
 
 
-def test_no_tracking_and_late_goes_to_a_person_without_closing(scenarios: Scenarios) -> None:
+def test_late_order_goes_to_person(scenarios: Scenarios) -> None:
     outcome = scenarios.run(
         WHERE_IS_MY_ORDER,
         orders=[order("#2004", created_at="2026-11-16T11:00:00Z")],
@@ -447,7 +447,7 @@ def test_shopify_throttling_means_no_reply(scenarios: Scenarios) -> None:
         ),
     ],
 )
-def test_delivery_problems_get_tier1_intake_even_with_a_linked_order(
+def test_delivery_problem_gets_intake(
     scenarios: Scenarios, text: str, intent: str, template: str
 ) -> None:
     number = f"#30{secrets.randbelow(90) + 10}"
@@ -471,7 +471,7 @@ def test_delivery_problems_get_tier1_intake_even_with_a_linked_order(
     assert_no_order_fact(outcome, "1Z999AA10123456730", number)
 
 
-def test_where_is_my_order_and_cancel_it_is_a_cancel_intake(scenarios: Scenarios) -> None:
+def test_status_and_cancel_gets_cancel_intake(scenarios: Scenarios) -> None:
     outcome = scenarios.run(
         "Where is my order? Actually, please cancel it, I don't need it anymore.",
         orders=[order("#2016")],
@@ -504,7 +504,7 @@ def test_spanish_order_status_request(scenarios: Scenarios) -> None:
     assert "pedido" in reply
 
 
-def test_follow_up_after_auto_close_goes_to_a_person(scenarios: Scenarios) -> None:
+def test_reply_after_auto_close_to_person(scenarios: Scenarios) -> None:
     first = scenarios.run(
         WHERE_IS_MY_ORDER,
         orders=[order("#2018", created_at="2026-11-30T16:00:00Z")],

@@ -583,7 +583,7 @@ def test_label_only_shipment_is_ready_to_ship(config: ShippingConfig) -> None:
     assert shipment["shipped_on"] == ""
 
 
-def test_unknown_method_on_a_fresh_order_is_not_late(config: ShippingConfig) -> None:
+def test_unknown_method_fresh_order_not_late(config: ShippingConfig) -> None:
     order = replace(BASE_ORDER, shipping_method="Carrier pigeon")
 
     reply = plan(order, config)
@@ -617,8 +617,8 @@ def test_window_too_short_for_transit_is_late(config: ShippingConfig) -> None:
 
 
 def test_one_day_window_has_no_start_date(config: ShippingConfig) -> None:
-    # Overnight from Tuesday Dec 1: the window is Wednesday Dec 2 only, already today, so late;
-    # from Wednesday morning the window is Thursday Dec 3 only.
+    # Overnight, ordered Wednesday Dec 2 at 09:00 in New York: the window is Thursday Dec 3
+    # only, so there is no separate start date.
     order = replace(
         BASE_ORDER,
         created_at=datetime(2026, 12, 2, 14, 0, tzinfo=UTC),
@@ -632,7 +632,7 @@ def test_one_day_window_has_no_start_date(config: ShippingConfig) -> None:
     assert reply.variables["delivery_from"] == ""
 
 
-def test_preorder_far_in_the_future_is_treated_as_undated(config: ShippingConfig) -> None:
+def test_far_preorder_eta_is_undated(config: ShippingConfig) -> None:
     order = replace(BASE_ORDER, tags=("pre-order", "eta:2099-01-01"))
 
     reply = plan(order, config)
@@ -686,7 +686,7 @@ def test_delayed_shipment_goes_to_a_person(config: ShippingConfig) -> None:
     )
 
 
-def test_preorder_eta_without_a_business_day_left_is_late(config: ShippingConfig) -> None:
+def test_preorder_eta_today_is_late(config: ShippingConfig) -> None:
     # Wednesday: an ETA of Thursday leaves one business day, an ETA of today leaves none.
     tomorrow = replace(BASE_ORDER, tags=("pre-order", "eta:2026-12-03"))
     today = replace(BASE_ORDER, tags=("pre-order", "eta:2026-12-02"))

@@ -1,10 +1,10 @@
 """Property tests of the Tier 2 path: closes and verified replies over random inputs.
 
 Decisions, flags, catalog settings, guard verdicts and order situations are drawn at
-random, including order contexts no correct lookup would produce (an answer without a
-matched order), and the plan and the executor must still keep the two rules: nothing
-closes unless the auto-close rule holds, and no Tier 2 reply goes out without exactly
-one matched order.
+random, including order contexts no correct lookup would produce (a reply plan without a
+matched order). The plan and the executor must still keep the two rules: nothing closes
+unless the auto-close rule holds, and no Tier 2 reply goes out without exactly one
+matched order.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def assert_rules_hold(
     language=st.sampled_from(["en", "es", "en", "fr"]),
     conversation_id=st.text(min_size=1, max_size=12),
 )
-def test_no_close_without_the_rule_and_no_tier2_reply_without_one_order(
+def test_close_and_tier2_rules_hold(
     scores: dict[Intent, float],
     rules: list[Intent],
     flags: Flags,
@@ -256,7 +256,7 @@ def test_no_close_without_the_rule_and_no_tier2_reply_without_one_order(
 
 @st.composite
 def matched_contexts(draw: st.DrawFn) -> OrderContext:
-    """A matched order with an answer, the situation where a Tier 2 reply is on the table."""
+    """A matched order with a reply plan, the situation where a Tier 2 reply is possible."""
     method = draw(st.sampled_from(sorted(MATCHED_METHODS)))
     reply = draw(order_replies())
     return OrderContext(OrderMatch(method=method, order=ORDER), reply)
@@ -379,7 +379,7 @@ class MemoryKeys:
     order=st.one_of(matched_contexts(), order_contexts()),
     customer_writes=st.booleans(),
 )
-def test_executor_closes_only_planned_closes_after_a_sent_reply(
+def test_executor_close_follows_plan(
     scores: dict[Intent, float],
     flags: Flags,
     switches: dict[str, tuple[bool, bool]],

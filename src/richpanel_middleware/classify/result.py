@@ -12,7 +12,7 @@ from richpanel_middleware.domain.intents import Intent
 
 @dataclass(frozen=True, slots=True)
 class ModelUsage:
-    """What calling a hosted model cost for one decision: calls, tokens and US dollars."""
+    """The cost of hosted-model calls for one decision: calls, tokens and US dollars."""
 
     llm_calls: int = 0
     input_tokens: int = 0

@@ -5,7 +5,7 @@ An order counts as the conversation's order only when
 (b) the customer wrote its order number and the order's e-mail or phone equals the
     conversation customer's, or
 (c) e-mail-only matching is switched on and the customer's e-mail has exactly one order.
-Several candidates are never narrowed down by guessing (no "most recent"): the answer is
+Several candidates are never narrowed down by guessing (no "most recent"). The result is
 `AMBIGUOUS`, and policy asks the customer instead. The sources are ports, so this module
 does no I/O of its own.
 """
@@ -45,7 +45,7 @@ class OrderMatch:
     """The result of linkage. `order` is set exactly when a deterministic match was found.
 
     `order_number` is the matched order's number, or the number the customer asked about.
-    `reason` says why there is no match (for the decision record); `lookup_failed` marks a
+    `reason` gives why there is no match (for the decision record); `lookup_failed` marks a
     source that was unreachable or rejected our credentials.
     """
 

@@ -1,4 +1,4 @@
-"""Orders as the middleware sees them, whichever system they came from.
+"""Orders in the middleware's own shape, whichever system they came from.
 
 Only the fields a verified reply or a match needs are kept. Addresses, line items and
 payment details are never read into these shapes, so they cannot reach a template.
@@ -38,7 +38,7 @@ class Order:
 
     Datetimes are timezone-aware (UTC when the source gave no offset). Status strings
     are upper-case Shopify-style values (``FULFILLED``, ``PARTIALLY_FULFILLED``,
-    ``UNFULFILLED``, ``PAID``...) or None when the source did not say.
+    ``UNFULFILLED``, ``PAID``...) or None when the source gave none.
     """
 
     number: str

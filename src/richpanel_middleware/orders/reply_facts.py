@@ -5,9 +5,9 @@ tracking number and link, status page link, and delivery dates. Dates are the st
 local dates, written out in the reply's language. Nothing here reads the clock: `now`
 comes from the caller.
 
-Store data is not trusted: an order on hold, refunded or unpaid, a shipment that failed or
+Store data is not trusted. An order on hold, refunded or unpaid, a shipment that failed or
 was cancelled, an implausible date, or text that does not look like an order number,
-tracking number or carrier name means no automatic reply, and a person takes over.
+tracking number or carrier name means no automatic reply, so a person takes over.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DELAY_TEMPLATE = "t_shipping_delay_verified"
 ETA_TEMPLATE = "t_order_eta_no_tracking_verified"
 TIER2_TEMPLATES = frozenset({STATUS_TEMPLATE, DELAY_TEMPLATE, ETA_TEMPLATE})
 
-# Shipments listed in one reply; more would bury the answer.
+# Shipments listed in one reply, because more would bury the status the customer wants.
 MAX_SHIPMENTS = 3
 
 _LOCALES = {"en": "en_US", "es": "es"}
@@ -113,9 +113,9 @@ class NoReplyReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderReply:
-    """Which Tier 2 template answers for this order, with the variables it gets.
+    """The Tier 2 template chosen for this order, with the variables it gets.
 
-    `auto_close_eligible` holds only for the no-tracking estimate inside its window.
+    `auto_close_eligible` is true only for the no-tracking estimate inside its window.
     `needs_human` marks replies after which a specialist must follow up.
     """
 
@@ -163,8 +163,8 @@ def plan_order_reply(
     if any(s.shipped_at or s.delivered_at or s.status for s in order.shipments) or (
         _key(order.fulfillment_status) in _SHIPPED_STATUSES
     ):
-        # It left the warehouse but nobody can follow it: the estimate from the order date
-        # would say "not shipped yet", which is false.
+        # It left the warehouse without a tracking number, and the estimate from the order
+        # date would claim "not shipped yet", which is false.
         return NoReplyReason.SHIPPED_WITHOUT_TRACKING
     if _key(order.financial_status) not in _SETTLED_FINANCIAL:
         return NoReplyReason.PAYMENT_NOT_SETTLED
@@ -179,10 +179,10 @@ def _estimate_reply(
     locale: str,
     config: ShippingConfig,
 ) -> OrderReply:
-    """The reply for an order with nothing shipped yet, from its delivery estimate.
+    """Build the reply for an order with nothing shipped yet from its delivery estimate.
 
-    The window is promised only while at least one business day of it remains: an order
-    not yet shipped on its last day will not arrive that day.
+    The window is promised only while the bucket's fastest delivery still fits in it,
+    because an order not yet shipped on its last day will not arrive that day.
     """
     estimate = estimate_delivery(
         ordered_at=order.created_at,
@@ -271,8 +271,8 @@ def _tracked_reply(
                 else "",
             }
         )
-    # Shipments that left without a tracking number are mentioned, not called unshipped;
-    # only the first shipments are listed, and more tracked ones do not mean unshipped items.
+    # Shipments that left without a tracking number are mentioned, not called unshipped.
+    # Only the first shipments are listed, and more tracked ones do not mean unshipped items.
     untracked = [s for s in order.shipments if not s.has_tracking and not _is_delivered(s)]
     labels_only = all(_key(s.status) in _LABEL_ONLY and not _is_delivered(s) for s in tracked)
     unshipped = _key(order.fulfillment_status) in _PARTIAL_STATUSES and not labels_only
@@ -316,14 +316,14 @@ def _is_delivered(shipment: Shipment) -> bool:
 
 
 def _safe_url(url: str | None) -> str:
-    """The store's link when it is safe to show a customer, else empty (the copy omits it)."""
+    """Return the store's link when it is safe to show a customer, else "" (the copy omits it)."""
     if not url or not is_safe_https_url(url):
         return ""
     return url.strip()
 
 
 def _carrier_name(raw: str | None, language: str, config: ShippingConfig) -> str:
-    """The configured name of a known carrier, a plain unknown name, or "the carrier"."""
+    """Return a known carrier's configured name, a plain unknown name, or "the carrier"."""
     name = carrier_display_name(raw, config)
     if config.carrier_for(raw) is not None and name:
         return name

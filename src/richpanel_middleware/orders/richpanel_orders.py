@@ -1,8 +1,8 @@
 """Read Richpanel's order bodies (``GET /v1/order/{appClientId}/{orderId}``) into `Order`.
 
-Richpanel passes through what the connected store app reports, so field shapes vary:
-`createdAt` is often epoch milliseconds, sometimes ISO text; the customer's contact
-may sit at the top level or under `customer`. Anything this module cannot read with
+Richpanel passes through what the connected store app reports, so field shapes vary.
+`createdAt` is often epoch milliseconds and sometimes ISO text, and the customer's
+contact may sit at the top level or under `customer`. Anything this module cannot read with
 certainty raises `OrderParseError`, and the caller treats the link as unusable.
 """
 
@@ -20,8 +20,8 @@ from richpanel_middleware.orders.model import Order, OrderSourceName, Shipment
 _logger = logging.getLogger(__name__)
 
 _CANCELLED = frozenset({"CANCELLED", "CANCELED"})
-# Epoch values below this are seconds, not milliseconds: in milliseconds they would fall in
-# early 1973, long before any order this service sees.
+# Epoch values below this are seconds, not milliseconds, because in milliseconds they
+# would fall in early 1973, long before any order this service handles.
 _EPOCH_SECONDS_BELOW = 100_000_000_000
 
 # Richpanel's bodies carry at most this many fulfillments and tracking entries that we read.

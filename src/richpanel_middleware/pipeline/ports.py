@@ -151,7 +151,8 @@ class Classifier(Protocol):
         language_hint: str | None = None,
         customer_names: Sequence[str] = (),
     ) -> Classification:
-        """`customer_names` come from the customer profile; a hosted model never sees them."""
+        """Classify `text`. `customer_names` come from the customer profile and are replaced
+        before any text reaches a hosted model."""
         ...
 
 
@@ -179,8 +180,8 @@ class Clock(Protocol):
 class EstimateClock(Protocol):
     """The present for delivery estimates of one conversation.
 
-    Production uses the wall clock; the demo and tests pin a time per conversation so
-    that business-day windows do not depend on the day they run.
+    Production uses the wall clock. The demo and tests pin a time per conversation, so
+    business-day windows do not depend on the day they run.
     """
 
     def now_for(self, conversation_id: str) -> datetime: ...

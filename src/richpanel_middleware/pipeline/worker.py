@@ -103,7 +103,7 @@ class EventOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderServices:
-    """Where verified order replies come from. `search` is None when no store is configured."""
+    """Sources of verified order replies. `search` is None when no store is configured."""
 
     linked: LinkedOrderSource | None
     search: OrderSearch | None
@@ -142,9 +142,12 @@ class Worker:
         safe_classifier: Classifier | None = None,
         order_verifier: OrderReplyVerifier | None = None,
     ) -> None:
-        """`safe_classifier` replaces a classifier that calls hosted models while safe mode
-        is on (no model calls then); `order_verifier` is a model's second opinion on
-        verified order replies, which can only deny."""
+        """Wire the worker to its ports.
+
+        `safe_classifier` replaces a classifier that calls hosted models while safe mode is
+        on, so no model is called then. `order_verifier` is a model's second opinion on
+        verified order replies, and it can only deny.
+        """
         self._queue = queue
         self._event_keys = event_keys
         self._conversations = conversations

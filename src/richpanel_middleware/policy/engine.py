@@ -160,7 +160,7 @@ def order_status_confidence(
     word_count: int,
     thresholds: Thresholds,
 ) -> float:
-    """Confidence that the message asks about an order's status, for the Tier 2 gate.
+    """Compute the confidence that the message is about an order's status, for the Tier 2 gate.
 
     Both order-status intents lead to the same verified reply, so their probabilities
     add up, and a near tie between them is no reason for doubt. The other penalties apply
@@ -194,8 +194,8 @@ def _route(
     thresholds = config.thresholds
     confidence = routing_confidence(selection, context.word_count, thresholds)
     if selection.primary in ORDER_STATUS_INTENTS:
-        # The two order-status intents share a team and a workflow: a near tie between
-        # them says nothing about where the conversation belongs.
+        # The two order-status intents share a team and a workflow, so a near tie between
+        # them is no doubt about where the conversation belongs.
         confidence = max(
             confidence,
             order_status_confidence(classification, selection, context.word_count, thresholds),
@@ -302,8 +302,8 @@ def _order_status_tier(
     )
     if order is None:
         gates.append(Gate("tier2_order_match", False, "order not looked up"))
-        # When no reply may go out at all (a reopened or already answered conversation),
-        # asking a person to look the order up adds nothing to the human route.
+        # When no reply may go out at all (a reopened conversation, or one already replied
+        # to), a request to look the order up adds nothing to the human route.
         extra = (tags.ORDER_LOOKUP_NEEDED,) if context.guard.reply_allowed else ()
         return Tier.SAFE_ASSIST, ask_template, extra, None
     gates.extend(check.gates)
@@ -314,8 +314,8 @@ def _order_status_tier(
         # The store could not be asked: no reply at all, a person looks the order up.
         return Tier.SAFE_ASSIST, None, (tags.ORDER_LOOKUP_NEEDED,), None
     if order.match.matched:
-        # The order is known but no verified reply may go out: asking the customer for
-        # the number again would be noise, so a person answers.
+        # The order is known but no verified reply may go out. Asking the customer for the
+        # number again would be noise, so a person replies.
         return Tier.SAFE_ASSIST, None, (tags.ESCALATED_HUMAN,), None
     return Tier.SAFE_ASSIST, ask_template, (tags.ORDER_LOOKUP_NEEDED,), None
 

@@ -45,7 +45,7 @@ class Tier2Check:
 
 
 def in_rollout(conversation_id: str, percent: int) -> bool:
-    """A stable share of conversations: the same id is always in or always out."""
+    """Return whether the conversation is in the rollout share (stable for the same id)."""
     if percent <= 0 or not conversation_id:
         return False
     if percent >= 100:

@@ -26,7 +26,7 @@ MAX_SCRIPT_ENTRIES: Final = 1_000
 
 
 class LlmBehaviour(StrEnum):
-    """How the sandbox responds to one generation request."""
+    """The sandbox's response mode for one generation request."""
 
     VALID = "valid"
     PROPOSE_TIER2 = "propose_tier2"

@@ -670,7 +670,12 @@ def test_sandbox_script_listed_and_reset(sandbox: Sandbox) -> None:
 
     assert [entry["behaviour"] for entry in queued] == ["refusal", "server_error"]
     assert queued[1]["retry_after_s"] == 2
-    assert health == {"status": "ok", "model": "sandbox-model", "queued": 2}
+    assert health == {
+        "status": "ok",
+        "model": "sandbox-model",
+        "decisions": "keywords",
+        "queued": 2,
+    }
     assert after_reset["queued"] == 0
 
 

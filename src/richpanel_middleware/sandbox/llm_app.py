@@ -10,7 +10,13 @@ Each generation request is answered with one `LlmBehaviour`, chosen in this orde
 
 1. the next entry of the queue set by ``POST /_sandbox/llm/script``;
 2. a marker ``sandbox-llm:<behaviour>`` anywhere in the user messages;
-3. `valid`, a decision derived from keywords in the user messages.
+3. `valid`, a decision from the sandbox's decision source.
+
+The decision source reads the customer message from the prompt's delimited block (or the
+whole user text when there is none). `KeywordDecisions`, the default, matches a small
+keyword table, which lets tests steer the sandbox. `ReferenceDecisions` (in
+`llm_reference`) answers with the project's local classifier, so that an evaluation
+against the sandbox measures what the model path loses rather than a keyword table.
 
 A request with `strict: true` and a schema that breaks OpenAI's strict-mode rules gets
 400 ``invalid_json_schema`` before any behaviour is chosen, as on OpenAI.
@@ -30,15 +36,16 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from richpanel_middleware.classify.prompting import CUSTOMER_MESSAGE_TAG
 from richpanel_middleware.domain.decision import (
     DECISION_SCHEMA_VERSION,
     INTENT_RISK_FLAGS,
@@ -100,7 +107,30 @@ class SandboxLlmEndpoint:
     model: str
 
 
-def start_llm_sandbox(exit_stack: contextlib.ExitStack) -> SandboxLlmEndpoint:
+class DecisionSource(Protocol):
+    """Where the `valid` behaviour's decisions come from.
+
+    `decide` receives the customer message as the prompt carried it (already minimised)
+    and the request's JSON schema, and returns an `mw_decision_v1` object valid against it.
+    """
+
+    name: str
+
+    def decide(self, customer_text: str, schema: JsonObject | None) -> JsonObject: ...
+
+
+class KeywordDecisions:
+    """Decisions from the keyword table: predictable, so tests can steer them."""
+
+    name = "keywords"
+
+    def decide(self, customer_text: str, schema: JsonObject | None) -> JsonObject:
+        return keyword_decision(customer_text, schema)
+
+
+def start_llm_sandbox(
+    exit_stack: contextlib.ExitStack, decisions: DecisionSource | None = None
+) -> SandboxLlmEndpoint:
     """Serve a sandbox LLM on a free loopback port until `exit_stack` closes.
 
     `rpmw demo` and `rpmw eval` use it when no `RPMW_LLM_BASE_URL` is configured.
@@ -108,15 +138,22 @@ def start_llm_sandbox(exit_stack: contextlib.ExitStack) -> SandboxLlmEndpoint:
     from richpanel_middleware.runtime.local.server_thread import ServerThread
 
     settings = LlmSandboxSettings(api_key=secrets.token_urlsafe(24))
-    server = exit_stack.enter_context(ServerThread(create_llm_sandbox(settings)[0]))
+    app, _ = create_llm_sandbox(settings, decisions)
+    server = exit_stack.enter_context(ServerThread(app))
     return SandboxLlmEndpoint(f"{server.base_url}/v1", settings.api_key, settings.model)
 
 
-def create_llm_sandbox(settings: LlmSandboxSettings) -> tuple[Starlette, LlmSandboxState]:
-    """Build the sandbox app and return it with its state, which tests may inspect."""
+def create_llm_sandbox(
+    settings: LlmSandboxSettings, decisions: DecisionSource | None = None
+) -> tuple[Starlette, LlmSandboxState]:
+    """Build the sandbox app and return it with its state, which tests may inspect.
+
+    `decisions` defaults to `KeywordDecisions`.
+    """
     state = LlmSandboxState(settings)
-    api = _OpenAiApi(state)
-    admin = _SandboxAdmin(state)
+    source = decisions or KeywordDecisions()
+    api = _OpenAiApi(state, source)
+    admin = _SandboxAdmin(state, source)
     routes = [
         Route(CHAT_PATH, api.chat_completions, methods=["POST"]),
         Route(RESPONSES_PATH, api.responses, methods=["POST"]),
@@ -261,6 +298,11 @@ _SPANISH_HINT: Final = re.compile(
     re.IGNORECASE,
 )
 
+# The delimited block in which the prompt carries the customer message.
+_CUSTOMER_BLOCK: Final = re.compile(
+    rf"<(?P<tag>{CUSTOMER_MESSAGE_TAG}_[0-9a-f]+)>\n(?P<body>.*)\n</(?P=tag)>", re.DOTALL
+)
+
 # The template the sandbox proposes for each intent, when the request's schema allows it.
 INTENT_TEMPLATES: Final[dict[Intent, str]] = {
     Intent.ORDER_STATUS_TRACKING: "t_order_status_verified",
@@ -307,6 +349,15 @@ def detect_language(text: str) -> str:
     return "es" if _SPANISH_HINT.search(text) else "en"
 
 
+def customer_text(user_text: str) -> str:
+    """Return the customer message inside the prompt's delimited block.
+
+    Without such a block (a hand-written request), the whole user text is the message.
+    """
+    match = _CUSTOMER_BLOCK.search(user_text)
+    return match.group("body") if match else user_text
+
+
 # Replies shaped by the request's schema
 
 
@@ -317,9 +368,33 @@ def keyword_decision(user_text: str, schema: JsonObject | None) -> JsonObject:
     validates against the schema that was sent.
     """
     intents = matched_intents(user_text)
+    return decision_body(
+        intents,
+        risk_intents=[intent for intent in intents if intent in TIER0_INTENTS],
+        language=detect_language(user_text),
+        confidence=0.3 if intents[0] is Intent.UNKNOWN_OTHER else 0.9,
+        schema=schema,
+        note=f"sandbox keyword match: {intents[0].value}",
+    )
+
+
+def decision_body(
+    intents: Sequence[Intent],
+    *,
+    risk_intents: Sequence[Intent],
+    language: str,
+    confidence: float,
+    schema: JsonObject | None,
+    note: str,
+) -> JsonObject:
+    """Build an `mw_decision_v1` decision for `intents`, primary first.
+
+    Each Tier 0 intent in `risk_intents` raises its risk flag. Team and template come from
+    the enums in `schema` when it has them, so the decision validates against it.
+    """
     primary = intents[0]
     spec = INTENT_SPECS[primary]
-    tier0 = [intent for intent in intents if intent in TIER0_INTENTS]
+    tier0 = [intent for intent in risk_intents if intent in TIER0_INTENTS]
     template_id = _allowed_template(INTENT_TEMPLATES.get(primary), schema)
 
     if primary in TIER0_INTENTS:
@@ -331,11 +406,10 @@ def keyword_decision(user_text: str, schema: JsonObject | None) -> JsonObject:
         tier = "TIER_1_SAFE_ASSIST"
         action = "SEND_TEMPLATE" if template_id else "ROUTE_ONLY"
     unknown = primary is Intent.UNKNOWN_OTHER
-    confidence = 0.3 if unknown else 0.9
 
     return {
         "schema_version": DECISION_SCHEMA_VERSION,
-        "language": detect_language(user_text),
+        "language": language,
         "primary_intent": primary.value,
         "secondary_intents": [intent.value for intent in intents[1:3]],
         "routing": {
@@ -352,11 +426,11 @@ def keyword_decision(user_text: str, schema: JsonObject | None) -> JsonObject:
             "requires_deterministic_match": primary in ORDER_STATUS_INTENTS,
         },
         "risk": {
-            "flags": [INTENT_RISK_FLAGS[intent].value for intent in tier0[:3]],
+            "flags": list(dict.fromkeys(INTENT_RISK_FLAGS[i].value for i in tier0))[:3],
             "force_human": bool(tier0) or unknown,
         },
         "clarifying_questions": _clarifying_questions(primary),
-        "notes_for_agent": f"sandbox keyword match: {primary.value}",
+        "notes_for_agent": note,
     }
 
 
@@ -718,8 +792,9 @@ def _retry_headers(entry: ScriptedBehaviour) -> dict[str, str]:
 class _OpenAiApi:
     """The ``/v1/`` endpoints: authentication, request parsing and behaviour dispatch."""
 
-    def __init__(self, state: LlmSandboxState) -> None:
+    def __init__(self, state: LlmSandboxState, decisions: DecisionSource) -> None:
         self._state = state
+        self._decisions = decisions
 
     async def chat_completions(self, request: Request) -> Response:
         return await self._generate(request, "chat")
@@ -800,7 +875,7 @@ class _OpenAiApi:
                 # 499 is nginx's "client closed request": the body is never sent.
                 return 499, {}, headers
 
-        reply = _reply(behaviour, generation)
+        reply = _reply(behaviour, generation, self._decisions)
         if generation.api == "chat":
             return 200, _chat_completion_body(generation, reply, number), headers
         return 200, _response_body(generation, reply, number), headers
@@ -861,21 +936,23 @@ def _error_response(behaviour: LlmBehaviour, generation: _Generation) -> tuple[i
     )
 
 
-def _reply(behaviour: LlmBehaviour, generation: _Generation) -> _Reply:
+def _reply(behaviour: LlmBehaviour, generation: _Generation, decisions: DecisionSource) -> _Reply:
     """Produce the emulated model's output for a behaviour that returns HTTP 200."""
     if behaviour is LlmBehaviour.REFUSAL:
         return _Reply(refusal=REFUSAL_TEXT)
     if behaviour is LlmBehaviour.INVALID_JSON:
         return _Reply(text='Sure, here is the JSON: {"primary_intent": order_status_tracking}')
 
-    data = _reply_data(behaviour, generation)
+    data = _reply_data(behaviour, generation, decisions)
     text = json.dumps(data, ensure_ascii=False)
     if behaviour is LlmBehaviour.TRUNCATION:
         return _Reply(text=text[: len(text) // 2], truncated=True)
     return _Reply(text=text)
 
 
-def _reply_data(behaviour: LlmBehaviour, generation: _Generation) -> JsonObject:
+def _reply_data(
+    behaviour: LlmBehaviour, generation: _Generation, decisions: DecisionSource
+) -> JsonObject:
     """Build the JSON object of a reply. Verifier schemas get a verdict, all others a decision.
 
     `deny` returns the same reply as `valid` for a decision schema, and so does
@@ -889,7 +966,7 @@ def _reply_data(behaviour: LlmBehaviour, generation: _Generation) -> JsonObject:
 
     if behaviour is LlmBehaviour.PROPOSE_TIER2:
         return tier2_proposal(generation.schema)
-    data = keyword_decision(generation.user_text, generation.schema)
+    data = decisions.decide(customer_text(generation.user_text), generation.schema)
     if behaviour is LlmBehaviour.WRONG_ENUM:
         data["primary_intent"] = "not_an_intent"
     return data
@@ -931,13 +1008,18 @@ class _AdminError(Exception):
 class _SandboxAdmin:
     """The ``/_sandbox/llm/`` endpoints that tests and demos use to drive the emulator."""
 
-    def __init__(self, state: LlmSandboxState) -> None:
+    def __init__(self, state: LlmSandboxState, decisions: DecisionSource) -> None:
         self._state = state
+        self._decisions = decisions
 
     async def health(self, request: Request) -> Response:
-        settings = self._state.settings
         return JSONResponse(
-            {"status": "ok", "model": settings.model, "queued": len(self._state.script())}
+            {
+                "status": "ok",
+                "model": self._state.settings.model,
+                "decisions": self._decisions.name,
+                "queued": len(self._state.script()),
+            }
         )
 
     async def requests(self, request: Request) -> Response:

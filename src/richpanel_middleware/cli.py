@@ -88,6 +88,13 @@ def demo(
             "RPMW_LLM_BASE_URL the sandbox LLM answers."
         ),
     ] = None,
+    sandbox_llm: Annotated[
+        str,
+        typer.Option(
+            help="How the sandbox LLM decides when RPMW_LLM_BASE_URL is unset: reference "
+            "(the local classifier) or keywords (a small table tests can steer)."
+        ),
+    ] = "reference",
 ) -> None:
     """Run the whole pipeline against the Richpanel sandbox and print a summary."""
     from richpanel_middleware.demo.messages import (
@@ -103,6 +110,7 @@ def demo(
     except DemoInputError as error:
         raise _fail(str(error)) from error
     _check_classifier(classifier)
+    _check_sandbox_llm(sandbox_llm)
     if report is not None:
         _check_report_path(report)
     if shuffle:
@@ -126,6 +134,7 @@ def demo(
                     rate_limit=rate_limit,
                     timeout_s=timeout,
                     classifier=classifier,
+                    sandbox_llm=sandbox_llm,
                 ),
                 _console,
             )
@@ -146,11 +155,43 @@ def demo(
 
 
 CLASSIFIERS = ("local", "llm", "cascade")
+# Decision sources of the sandbox LLM; see `sandbox/llm_reference.py` for `reference`.
+SANDBOX_LLM_DECISIONS = ("reference", "keywords")
 
 
 def _check_classifier(classifier: str | None) -> None:
     if classifier is not None and classifier not in CLASSIFIERS:
         raise _fail(f"--classifier {classifier!r} is unknown; use {', '.join(CLASSIFIERS)}")
+
+
+def _check_sandbox_llm(decisions: str, option: str = "--sandbox-llm") -> None:
+    if decisions not in SANDBOX_LLM_DECISIONS:
+        raise _fail(f"{option} {decisions!r} is unknown; use {', '.join(SANDBOX_LLM_DECISIONS)}")
+
+
+def _reference_classifier(decisions: str) -> Any:
+    """Load the local classifier for reference decisions; None for keyword decisions."""
+    if decisions != "reference":
+        return None
+    from richpanel_middleware.classify.local_model import LocalClassifier
+    from richpanel_middleware.configuration import load_app_config
+    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+
+    settings = _settings()
+    try:
+        config = load_app_config(settings.config_dir)
+    except ConfigError as error:
+        raise _fail(str(error)) from error
+    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
+    return LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+
+
+def _sandbox_decisions(decisions: str, local: Any) -> Any:
+    """Return the sandbox LLM's decision source; `local` is the reference classifier."""
+    from richpanel_middleware.sandbox.llm_app import KeywordDecisions
+    from richpanel_middleware.sandbox.llm_reference import ReferenceDecisions
+
+    return ReferenceDecisions(local) if decisions == "reference" else KeywordDecisions()
 
 
 def _check_report_path(report: Path) -> None:
@@ -310,6 +351,13 @@ def eval_command(
     write_baseline: Annotated[
         bool, typer.Option(help="Replace --baseline with this run's metrics (on purpose only).")
     ] = False,
+    sandbox_llm: Annotated[
+        str,
+        typer.Option(
+            help="How the sandbox LLM decides when RPMW_LLM_BASE_URL is unset: reference "
+            "(the local classifier, so the figures measure the model path) or keywords."
+        ),
+    ] = "reference",
 ) -> None:
     """Evaluate the decision pipeline on a golden set; exit 1 when a gate fails."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -324,6 +372,7 @@ def eval_command(
     from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     _check_classifier(classifier)
+    _check_sandbox_llm(sandbox_llm)
     if write_baseline and baseline is None:
         raise _fail("--write-baseline needs --baseline PATH to know where to write")
     # Read the baseline first, so a wrong path fails before minutes of evaluation.
@@ -341,7 +390,12 @@ def eval_command(
 
     with contextlib.ExitStack() as extra:
         chosen = _model_classifier(
-            classifier or settings.classifier, local, config, settings, extra
+            classifier or settings.classifier,
+            local,
+            config,
+            settings,
+            extra,
+            sandbox_decisions=_sandbox_decisions(sandbox_llm, local),
         )
         with Progress(
             TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_console
@@ -366,6 +420,9 @@ def eval_command(
             splits[name] = {k: v for k, v in split.items() if k != "per_intent"}
     metrics["splits"] = splits
     metrics["classifier"] = chosen.version
+    used_sandbox = chosen is not local and not settings.llm_base_url
+    # The sandbox decision source in use, so a report or baseline names what it measured.
+    metrics["sandbox_llm"] = sandbox_llm if used_sandbox else None
 
     try:
         gates = evaluate_gates(metrics, reference)
@@ -401,6 +458,17 @@ def eval_command(
             f"{metrics['model_failures']} model failures, cost {metrics['cost_usd']:.4f} USD "
             f"({metrics['cost_usd_per_1000_messages']:.4f} per 1,000 messages)"
         )
+    if used_sandbox:
+        _console.print(
+            "[dim]The sandbox LLM answered "
+            + (
+                "with the local classifier: these figures measure the model path "
+                "(minimising, prompt, strict output, policy), not a hosted model."
+                if sandbox_llm == "reference"
+                else "from its keyword table, a test device and no model of how customers write."
+            )
+            + "[/dim]"
+        )
     failed = [gate for gate in gates if not gate.passed]
     for gate in failed:
         _console.print(f"[red]gate failed:[/red] {gate.name}: {gate.detail}")
@@ -410,9 +478,18 @@ def eval_command(
 
 
 def _model_classifier(
-    kind: str, local: Any, config: Any, settings: Settings, extra: contextlib.ExitStack
+    kind: str,
+    local: Any,
+    config: Any,
+    settings: Settings,
+    extra: contextlib.ExitStack,
+    *,
+    sandbox_decisions: Any = None,
 ) -> Any:
-    """Build the classifier for `kind`, over the configured LLM or else the sandbox LLM."""
+    """Build the classifier for `kind`, over the configured LLM or else the sandbox LLM.
+
+    `sandbox_decisions` is the sandbox LLM's decision source (keywords when None).
+    """
     if kind == "local":
         return local
     from pydantic import SecretStr
@@ -421,7 +498,7 @@ def _model_classifier(
     from richpanel_middleware.sandbox.llm_app import start_llm_sandbox
 
     if not settings.llm_base_url:
-        endpoint = start_llm_sandbox(extra)
+        endpoint = start_llm_sandbox(extra, sandbox_decisions)
         settings = settings.model_copy(
             update={
                 "llm_base_url": endpoint.base_url,
@@ -429,8 +506,10 @@ def _model_classifier(
                 "llm_model": endpoint.model,
             }
         )
+        source = getattr(sandbox_decisions, "name", "keywords")
         _console.print(
-            f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM ({endpoint.model}).[/dim]"
+            f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM ({endpoint.model}, "
+            f"{source} decisions).[/dim]"
         )
     client = extra.enter_context(llm_client(settings))
     return model_classifier(kind, local, client, config, model=settings.llm_model)
@@ -688,6 +767,13 @@ def sandbox(
         str,
         typer.Option(envvar="RPMW_SANDBOX_LLM_KEY", help="API key the LLM emulator accepts."),
     ] = "sandbox-llm-key",
+    llm_decisions: Annotated[
+        str,
+        typer.Option(
+            help="How the LLM emulator decides: keywords (a small table tests can steer) or "
+            "reference (the local classifier)."
+        ),
+    ] = "keywords",
 ) -> None:
     """Serve the Richpanel, Shopify and LLM emulators until interrupted.
 
@@ -705,13 +791,17 @@ def sandbox(
     from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
     from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 
+    _check_sandbox_llm(llm_decisions, "--llm-decisions")
     configure_logging("INFO")
     store: ServerThread | None = None
     model: ServerThread | None = None
     if llm_port:
-        llm_app, _ = create_llm_sandbox(LlmSandboxSettings(api_key=llm_key))
+        decisions = _sandbox_decisions(llm_decisions, _reference_classifier(llm_decisions))
+        llm_app, _ = create_llm_sandbox(LlmSandboxSettings(api_key=llm_key), decisions)
         model = ServerThread(llm_app, host=host, port=llm_port).start()
-        _console.print(f"LLM emulator on {model.base_url}/v1 (OpenAI-compatible)")
+        _console.print(
+            f"LLM emulator on {model.base_url}/v1 (OpenAI-compatible, {decisions.name} decisions)"
+        )
     if shopify_port:
         store_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
         store = ServerThread(store_app, host=host, port=shopify_port).start()

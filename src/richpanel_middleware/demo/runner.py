@@ -26,14 +26,18 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from richpanel_middleware.classify.local_model import LocalClassifier
+from richpanel_middleware.configuration import load_app_config
 from richpanel_middleware.demo.messages import DemoMessage
 from richpanel_middleware.helpdesk.richpanel import encode_path_segment
 from richpanel_middleware.runtime.local.clocks import ConversationClock
 from richpanel_middleware.runtime.local.http_app import create_app
+from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 from richpanel_middleware.runtime.local.server_thread import ServerThread
 from richpanel_middleware.runtime.local.stack import attach_worker, build_stack
 from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
-from richpanel_middleware.sandbox.llm_app import start_llm_sandbox
+from richpanel_middleware.sandbox.llm_app import DecisionSource, KeywordDecisions, start_llm_sandbox
+from richpanel_middleware.sandbox.llm_reference import ReferenceDecisions
 from richpanel_middleware.sandbox.shopify_app import create_shopify_sandbox
 from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 from richpanel_middleware.settings import Settings
@@ -47,8 +51,10 @@ class DemoOptions:
     data_dir: Path | None = None
     model_cache_dir: Path | None = Path("var/models")
     # local, llm or cascade; None takes RPMW_CLASSIFIER. Without RPMW_LLM_BASE_URL the demo
-    # starts the sandbox's OpenAI-compatible endpoint for the model calls.
+    # starts the sandbox's OpenAI-compatible endpoint for the model calls, which decides
+    # with the local classifier (`reference`) or its keyword table (`keywords`).
     classifier: str | None = None
+    sandbox_llm: str = "reference"
 
 
 # The app id under which the demo links orders in the Richpanel sandbox.
@@ -78,7 +84,7 @@ def _run(
         ServerThread(shopify_app) as shopify,
         contextlib.ExitStack() as extra,
     ):
-        model_settings = _model_settings(options.classifier, extra, console)
+        model_settings = _model_settings(options, data_dir, extra, console)
         settings = Settings(
             **model_settings,
             data_dir=data_dir,
@@ -126,17 +132,24 @@ def _run(
 
 
 def _model_settings(
-    classifier: str | None, extra: contextlib.ExitStack, console: Console
+    options: DemoOptions, data_dir: Path, extra: contextlib.ExitStack, console: Console
 ) -> dict[str, Any]:
     """Settings for the chosen classifier, starting the sandbox LLM when none is configured."""
-    chosen = classifier or os.environ.get("RPMW_CLASSIFIER", "local")
+    chosen = options.classifier or os.environ.get("RPMW_CLASSIFIER", "local")
     if chosen == "local":
         return {"classifier": "local"}
     if os.environ.get("RPMW_LLM_BASE_URL"):
         return {"classifier": chosen}
-    endpoint = start_llm_sandbox(extra)
+    decisions: DecisionSource = KeywordDecisions()
+    if options.sandbox_llm == "reference":
+        model = load_or_train_model(options.model_cache_dir or data_dir / "models")
+        config_dir = Settings(data_dir=data_dir).config_dir
+        secondary_min = load_app_config(config_dir).policy.thresholds.secondary_min
+        decisions = ReferenceDecisions(LocalClassifier(model, secondary_min=secondary_min))
+    endpoint = start_llm_sandbox(extra, decisions)
     console.print(
-        f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {endpoint.base_url}.[/dim]"
+        f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {endpoint.base_url} "
+        f"({decisions.name} decisions).[/dim]"
     )
     return {
         "classifier": chosen,

@@ -87,9 +87,23 @@ def _tier_report(
 
 
 def _markdown(metrics: dict[str, Any], gates: Sequence[GateResult]) -> str:
-    lines = [
-        "# Evaluation report",
-        "",
+    lines = ["# Evaluation report", ""]
+    if metrics.get("classifier"):
+        lines += [f"Classifier: `{metrics['classifier']}`", ""]
+    if metrics.get("llm_calls") or metrics.get("model_failures"):
+        lines += [
+            f"LLM: {metrics['llm_share']:.1%} of messages, {metrics['llm_calls']} calls, "
+            f"{metrics['model_failures']} model failures, {metrics['cost_usd']:.4f} USD "
+            f"({metrics['cost_usd_per_1000_messages']:.4f} per 1,000 messages).",
+            "",
+        ]
+    if metrics.get("sandbox_llm"):
+        lines += [
+            f"The sandbox LLM answered ({metrics['sandbox_llm']} decisions): these figures "
+            "describe the model path, not a hosted model.",
+            "",
+        ]
+    lines += [
         "| split | examples | accuracy | macro F1 | Tier 0 recall |",
         "|---|---|---|---|---|",
     ]

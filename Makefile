@@ -18,6 +18,8 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/rpmw eval --golden eval/golden --baseline eval/baseline/metrics.json --out var/eval
+	RPMW_LLM_BASE_URL= $(BIN)/rpmw eval --golden eval/golden --baseline eval/baseline/metrics.json \
+		--classifier cascade --sandbox-llm reference --out var/eval-cascade
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

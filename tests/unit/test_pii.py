@@ -75,6 +75,28 @@ REPLACED = [
     ("código postal 28013", "código postal [POSTCODE]"),
     ("codigo postal: 08001", "codigo postal: [POSTCODE]"),
     ("C.P. 28013 Madrid", "C.P. [POSTCODE] Madrid"),
+    ("ship to SW1A 1AA", "ship to [POSTCODE]"),
+    ("Leeds LS1 4AP", "Leeds [POSTCODE]"),
+    ("B338TH", "[POSTCODE]"),
+    ("flat 2, m1 1ae", "flat 2, [POSTCODE]"),
+    # E-mail addresses written out.
+    ("ana (at) mail (dot) com", "[EMAIL]"),
+    ("write to ana[at]mail.es", "write to [EMAIL]"),
+    ("ana.p at correo dot es please", "[EMAIL] please"),
+    # Bank account numbers (IBAN), grouped or compact, with or without a naming word.
+    ("IBAN: ES91 2100 0418 4502 0005 1332 gracias", "IBAN: [BANK_ACCOUNT] gracias"),
+    ("refund to GB29NWBK60161331926819 please", "refund to [BANK_ACCOUNT] please"),
+    ("DE89 3704 0044 0532 0130 00, thanks", "[BANK_ACCOUNT], thanks"),
+    ("FR14 2004 1010 0505 0001 3M02 606", "[BANK_ACCOUNT]"),
+    ("my iban ES91 2100 0418 4502 0005 1333 gracias", "my iban [BANK_ACCOUNT] gracias"),
+    # Street addresses, German and French order.
+    ("Hauptstraße 5, Berlin", "[ADDRESS], Berlin"),
+    ("Bahnhofstr. 12a bitte", "[ADDRESS] bitte"),
+    ("Berliner Straße 7", "[ADDRESS]"),
+    ("wohne am Lindenweg 3", "wohne am [ADDRESS]"),
+    ("i live on schillerstrasse 12b", "i live on [ADDRESS]"),
+    ("12 rue de la Paix, Paris", "[ADDRESS], Paris"),
+    ("5 bis avenue Victor Hugo", "[ADDRESS]"),
 ]
 
 KEPT = [
@@ -123,6 +145,16 @@ KEPT = [
     "ticket 4567",
     "follow us @brand",
     "size 10.5, colour navy",
+    "my X1 2TB drive",
+    "Platz 2 in the queue",
+    "Earring 2 pairs",
+    "Spring 2026 collection",
+    "2 place settings",
+    "3 route options",
+    "look at mail.com",
+    "arriving at noon",
+    "order #ES1234",
+    "SKU AB12CD34",
 ]
 
 
@@ -339,3 +371,29 @@ def test_invisible_characters_do_not_hide_an_email(hidden: str) -> None:
     text = f"write to jane.doe{hidden}@example.com please"
 
     assert minimise_personal_data(text) == "write to [EMAIL] please"
+
+
+def _iban(country: str, bban: str) -> str:
+    """Build an IBAN with correct check digits for `country` and `bban`."""
+    numeric = "".join(str(int(char, 36)) for char in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+@given(
+    st.sampled_from(["ES", "DE", "GB", "FR", "NL", "IT", "PT", "BE"]),
+    st.text(alphabet="0123456789", min_size=11, max_size=26),
+    st.booleans(),
+    st.sampled_from(["refund to ", "IBAN: ", "cuenta ", "", "pay "]),
+    st.sampled_from(["", " thanks", " gracias", ".", ", 2024", " 1001"]),
+)
+def test_no_iban_survives(country: str, bban: str, grouped: bool, prefix: str, suffix: str) -> None:
+    iban = _iban(country, bban)
+    written = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if grouped else iban
+
+    minimised = minimise_personal_data(f"{prefix}{written}{suffix}")
+
+    assert bban[-8:] not in _ascii_digits_only(minimised)
+
+
+def _ascii_digits_only(text: str) -> str:
+    return re.sub(r"\D", "", text)

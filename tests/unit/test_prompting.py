@@ -77,7 +77,7 @@ def split_block(user: str) -> tuple[str, str]:
 
 
 def test_prompt_versions_exported() -> None:
-    assert DECISION_PROMPT_VERSION == "decision_v1"
+    assert DECISION_PROMPT_VERSION == "decision_v2"
     assert VERIFIER_PROMPT_VERSION == "verifier_v1"
 
 

@@ -22,7 +22,7 @@ from importlib import resources
 
 from richpanel_middleware.classify.pii import minimise_personal_data
 
-DECISION_PROMPT_VERSION = "decision_v1"
+DECISION_PROMPT_VERSION = "decision_v2"
 VERIFIER_PROMPT_VERSION = "verifier_v1"
 
 CUSTOMER_MESSAGE_TAG = "customer_message"

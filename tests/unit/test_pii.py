@@ -28,6 +28,11 @@ REPLACED = [
     ("UK: +44 20 7946 0958", "UK: [PHONE]"),
     ("Berlin +49 (0)30 1234567", "Berlin [PHONE]"),
     ("France +33 6 12 34 56 78", "France [PHONE]"),
+    ("call 07700 900123", "call [PHONE]"),
+    ("mobile 07700900123", "mobile [PHONE]"),
+    ("Handy 0151 23456789", "Handy [PHONE]"),
+    ("portable 06 12 34 56 78", "portable [PHONE]"),
+    ("cel 55 1234 5678", "cel [PHONE]"),
     ("call 555-123-4567x12", "call [PHONE]"),
     # Phone numbers, Spanish formats.
     ("mi móvil es 612 345 678", "mi móvil es [PHONE]"),
@@ -45,6 +50,10 @@ REPLACED = [
     ("paid 2024 4111 1111 1111 1111 twice", "paid 2024 [CARD] twice"),
     ("ref 1234567890123 please", "ref [CARD] please"),
     ("code 1234567890123456789", "code [CARD]"),
+    ("card 4111  1111  1111  1111", "card [CARD]"),
+    ("card 4111 1111\n1111 1111 exp 12/26", "card [CARD] exp 12/26"),
+    ("4111.1111.1111.1111", "[CARD]"),
+    ("4111_1111_1111_1111", "[CARD]"),
     # Street addresses, English order.
     ("I live at 123 Main Street", "I live at [ADDRESS]"),
     ("ship to 742 Evergreen Way", "ship to [ADDRESS]"),
@@ -244,8 +253,8 @@ def test_minimise_idempotent(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # The phone matcher skips "1001 00000" while "1234" sits right before it.
-        ("PO Box 1234 1001 00000", "[ADDRESS] [PHONE]"),
+        # German numbering reads all thirteen digits as one phone number, before the box.
+        ("PO Box 1234 1001 00000", "PO Box [PHONE]"),
         # "[PHONE] #..." must not read as "phone #..." on a second run.
         ("0034 612345678 #5551234567", "[PHONE] #5551234567"),
         # A repeated order number stays marked the second time.
@@ -316,7 +325,7 @@ def _card_numbers(draw: st.DrawFn) -> tuple[str, str]:
     """Draw a Luhn-valid 16-digit number and a way a customer might write it."""
     payload = draw(st.lists(st.integers(0, 9), min_size=15, max_size=15))
     digits = "".join(map(str, payload)) + str(_luhn_check_digit(payload))
-    separator = draw(st.sampled_from(["", " ", "-"]))
+    separator = draw(st.sampled_from(["", " ", "-", "  ", ".", "_", "\n", " \n"]))
     written = separator.join(digits[index : index + 4] for index in range(0, 16, 4))
     return digits, written
 

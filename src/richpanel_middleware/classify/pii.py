@@ -178,9 +178,12 @@ def _iban_check_digits_valid(iban: str) -> bool:
 
 # --- Card numbers -----------------------------------------------------------------------
 
-# Digit groups joined by single spaces or dashes. A group glued to a letter belongs to a
-# code such as a tracking number, and a "+" in front starts a phone number.
-_DIGIT_GROUPS = re.compile(r"(?<![\w+])\d+(?:(?:[^\S\r\n]|-)\d+)*(?!\w)")
+# Digit groups joined by up to three spaces, one line break (e-mail clients wrap long
+# lines), a dash, a dot or an underscore. A group glued to a letter belongs to a code
+# such as a tracking number, and a "+" in front starts a phone number.
+_DIGIT_GROUPS = re.compile(
+    r"(?<![^\W_]|\+)\d+(?:(?:[^\S\r\n]{1,3}|[^\S\r\n]*\r?\n[^\S\r\n]*|[-._])\d+)*(?![^\W_])"
+)
 _DIGIT_GROUP = re.compile(r"\d+")
 _CARD_MIN_DIGITS = 13
 _CARD_MAX_DIGITS = 19
@@ -273,7 +276,9 @@ def _replace_postcodes(text: str) -> str:
 
 # --- Phone numbers ----------------------------------------------------------------------
 
-_PHONE_REGIONS = ("US", "ES")
+# National formats are read for these countries. A number from elsewhere is found only
+# with its "+" or "00" country code, or in one of the shapes below.
+_PHONE_REGIONS = ("US", "ES", "GB", "DE", "FR", "MX")
 _PHONE_MIN_DIGITS = 9
 _PHONE_MAX_DIGITS = 15
 _SEP = r"(?:[^\S\r\n]?[.-]?[^\S\r\n]?)"

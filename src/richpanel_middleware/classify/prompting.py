@@ -188,4 +188,32 @@ def _drop_invisible_characters(text: str) -> str:
 
 
 def _neutralise_delimiters(text: str) -> str:
-    return _DELIMITER_LIKE.sub(REMOVED_TAG, text)
+    """Replace tag-like uses of the delimiter name, also when spelled with look-alikes.
+
+    The pattern runs on a one-to-one skeleton of the text, so each match's span is also
+    its span in the text itself.
+    """
+    skeleton = "".join(_skeleton_char(char) for char in text)
+    parts: list[str] = []
+    position = 0
+    for match in _DELIMITER_LIKE.finditer(skeleton):
+        parts += [text[position : match.start()], REMOVED_TAG]
+        position = match.end()
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+# Letters that look like the Latin ones of the tag name (Cyrillic, Greek, Armenian and
+# phonetic forms) and the digits and signs used for them in leetspeak.
+_LOOK_ALIKES = str.maketrans(
+    "аеосрухѕіјԁɡгтмυսցօАВЕКМНОРСТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαεντ0134579@$",
+    "aeocpyxsijdgrtmuugoABEKMHOPCTXABEZHIKMNOPTYXoaevtoleatsgas",
+)
+
+
+def _skeleton_char(char: str) -> str:
+    """Fold one character to the Latin letter it looks like; one character always."""
+    folded = unicodedata.normalize("NFKC", char)
+    if len(folded) != 1:
+        folded = char
+    return folded.translate(_LOOK_ALIKES)

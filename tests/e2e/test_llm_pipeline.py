@@ -118,6 +118,23 @@ def test_model_proposing_tier2_for_a_chargeback_escalates(
     assert result["record"]["plan"]["tier"] == 0
 
 
+def test_chargeback_named_without_a_flag_escalates(
+    sandbox: Sandbox, llm: Llm, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start(start_pipeline, llm)
+
+    result = run(
+        sandbox,
+        pipeline,
+        # No Tier 0 rule fires on this text: only the model names the chargeback.
+        "Please refund me for order #1001, it never fit. sandbox-llm:unflagged_risk",
+    )
+
+    assert result["replies"] == 0
+    assert "route-chargebacks-disputes-team" in result["tags"]
+    assert result["record"]["plan"]["tier"] == 0
+
+
 def test_personal_data_never_reaches_the_model(
     sandbox: Sandbox, llm: Llm, start_pipeline: Callable[..., Pipeline]
 ) -> None:

@@ -26,7 +26,12 @@ from richpanel_middleware.domain.decision import (
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.model import Comment
 from richpanel_middleware.policy.config import Flags, RoutingMap
-from richpanel_middleware.policy.engine import PolicyConfig, PolicyContext, plan_actions
+from richpanel_middleware.policy.engine import (
+    PolicyConfig,
+    PolicyContext,
+    needs_order_lookup,
+    plan_actions,
+)
 from richpanel_middleware.policy.loop_guard import GuardVerdict, ReplyBlock
 from richpanel_middleware.policy.plan import ActionPlan, Gate
 
@@ -207,17 +212,73 @@ def test_weak_tier0_secondary_does_not_escalate() -> None:
     assert result.primary_intent is Intent.CANCEL_ORDER
 
 
-def test_unflagged_tier0_secondary_without_scores() -> None:
+def model_proposal(classification: Classification) -> Classification:
+    """The same proposal as an LLM classifier returns it: the decision, no scores."""
+    return Classification(decision=classification.decision, tier0_hits=(), classifier_version="llm")
+
+
+def test_tier0_secondary_named_by_a_model_escalates() -> None:
     proposal = classify(CANCEL_HIGH).decision
     decision = proposal.model_copy(update={"secondary_intents": [Intent.CHARGEBACK_DISPUTE]})
-    # An LLM classifier returns no per-intent scores, only the decision.
     classification = Classification(decision=decision, tier0_hits=(), classifier_version="llm")
     assert decision.risk.flags == []
 
     result = plan(classification)
 
-    assert result.tier is Tier.SAFE_ASSIST
+    assert result.tier is Tier.ESCALATION
+    assert result.primary_intent is Intent.CHARGEBACK_DISPUTE
+    assert result.reply is None
+    assert "mw-escalated-human" in result.tags
+
+
+def test_other_high_risk_flag_blocks_reply() -> None:
+    classification = model_proposal(
+        classify(CANCEL_HIGH, risk_flags=[RiskFlag.OTHER_HIGH_RISK], force_human=False)
+    )
+
+    result = plan(classification)
+
+    assert result.reply is None
     assert result.primary_intent is Intent.CANCEL_ORDER
+    assert "mw-escalated-human" in result.tags
+    assert not gate(result, "model_allows_reply").passed
+    assert "OTHER_HIGH_RISK" in gate(result, "model_allows_reply").reason
+
+
+def test_unflagged_tier0_proposal_blocks_reply() -> None:
+    classification = model_proposal(classify(CANCEL_HIGH, proposed_tier=TierName.TIER_0_ESCALATION))
+
+    result = plan(classification)
+
+    assert result.reply is None
+    assert "mw-escalated-human" in result.tags
+    assert gate(result, "model_allows_reply").reason == "classifier proposed Tier 0"
+
+
+def test_model_risk_means_no_order_lookup() -> None:
+    order_status = {Intent.ORDER_STATUS_TRACKING: 0.95, Intent.UNKNOWN_OTHER: 0.05}
+    context = PolicyContext(
+        channel="email",
+        word_count=20,
+        guard=ALLOWED,
+        flags=default_flags(tier2_rollout_percent=100),
+        profile_variables={},
+        conversation_id="conversation-1",
+    )
+    plain = model_proposal(classify(order_status))
+    risky = model_proposal(classify(order_status, risk_flags=[RiskFlag.OTHER_HIGH_RISK]))
+
+    assert needs_order_lookup(plain, context, policy_config())
+    assert not needs_order_lookup(risky, context, policy_config())
+
+
+def test_weak_local_tier0_score_keeps_intent() -> None:
+    scores = {Intent.BILLING_ISSUE: 0.5, Intent.CHARGEBACK_DISPUTE: 0.4, Intent.UNKNOWN_OTHER: 0.1}
+
+    result = plan(classify(scores))
+
+    assert result.tier is not Tier.ESCALATION
+    assert result.primary_intent is Intent.BILLING_ISSUE
 
 
 # --- Tier 1 replies and routing thresholds ------------------------------------------------------

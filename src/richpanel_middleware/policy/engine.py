@@ -1,8 +1,9 @@
 """Policy engine v1: turn a classification and its context into an action plan.
 
 Invariants enforced here:
-- Tier 0 (any rule hit or model risk flag) routes to the escalation team whatever the
-  confidence, and sends at most a neutral acknowledgement (disabled by default).
+- Tier 0 (any rule hit, model risk flag or Tier 0 intent a model names) routes to the
+  escalation team whatever the confidence, and sends at most a neutral acknowledgement
+  (disabled by default). Any other risk a model states blocks the reply.
 - Tier 1 replies are intake templates, always routed to a human, never closing.
 - Tier 2 needs exactly one deterministically matched order and every gate of the Tier 2
   verifier; without a match, order-status intents get the Tier 1 "ask for the order
@@ -26,6 +27,7 @@ from richpanel_middleware.policy.auto_close import auto_close_allowed
 from richpanel_middleware.policy.config import REPLY_CHANNELS, Flags, RoutingMap, Thresholds
 from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
 from richpanel_middleware.policy.loop_guard import GuardVerdict
+from richpanel_middleware.policy.model_risk import has_unmapped_risk, model_risk_reasons
 from richpanel_middleware.policy.order_context import OrderContext
 from richpanel_middleware.policy.plan import ActionPlan, Gate
 from richpanel_middleware.policy.tier2_verifier import in_rollout, verify_tier2
@@ -214,6 +216,9 @@ def _route(
     else:
         team, to_triage = routing.triage_team, True
         extra.append(tags.NEEDS_MANUAL_TRIAGE)
+    if has_unmapped_risk(classification) and not selection.tier0_signal:
+        # Risk with no Tier 0 intent to route by keeps the route and is marked for a person.
+        extra.append(tags.ESCALATED_HUMAN)
 
     channel_team = routing.channel_teams.get(context.channel or "")
     generic = selection.primary in routing.generic_intents
@@ -249,6 +254,8 @@ def needs_order_lookup(
     variant = variant_for_channel(context.channel)
     language = classification.decision.language
     if status_template is None or status_template.body(language, variant) is None:
+        return False
+    if model_risk_reasons(classification):
         return False
     selection = select_intents(classification, secondary_min=config.thresholds.secondary_min)
     return selection.primary in ORDER_STATUS_INTENTS and not selection.tier0_signal
@@ -369,8 +376,8 @@ def _reply(
             Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
             Gate(
                 "model_allows_reply",
-                not classification.decision.risk.force_human,
-                "classifier asked for a human",
+                not model_risk_reasons(classification),
+                "; ".join(model_risk_reasons(classification)),
             ),
         ]
     entry = config.catalog.get(template_id) if template_id else None

@@ -1,6 +1,7 @@
 """Primary and secondary intent selection from a classifier's evidence.
 
-Rules: any Tier 0 signal wins (the most confident among them); otherwise the highest
+Rules: any Tier 0 signal (a rule hit, a risk flag, or a Tier 0 intent a model names) wins
+(the most confident among them); otherwise the highest
 priority level present wins; inside a level the more specific workflow wins, then the
 higher score. The classifier's own primary is only one piece of evidence.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.domain.decision import RISK_FLAG_INTENTS
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent, spec_of
+from richpanel_middleware.policy.model_risk import stated_tier0_intents
 
 # Score given to an intent that a deterministic rule found; rules are not probabilistic.
 RULE_HIT_SCORE = 1.0
@@ -50,6 +52,9 @@ def present_intents(classification: Classification, *, secondary_min: float) -> 
         for intent in decision.secondary_intents:
             if intent not in TIER0_INTENTS:
                 add(intent, decision.routing.confidence * 0.5)
+        # A model that names a Tier 0 intent states it, as a risk flag would.
+        for intent in stated_tier0_intents(classification):
+            add(intent, decision.routing.confidence)
     for intent in decision.secondary_intents:
         if scores.get(intent, 0.0) >= secondary_min and intent not in TIER0_INTENTS:
             add(intent, scores[intent])

@@ -108,7 +108,7 @@ class SandboxLlmEndpoint:
 
 
 class DecisionSource(Protocol):
-    """Where the `valid` behaviour's decisions come from.
+    """The source of the `valid` behaviour's decisions.
 
     `decide` receives the customer message as the prompt carried it (already minimised)
     and the request's JSON schema, and returns an `mw_decision_v1` object valid against it.
@@ -463,6 +463,24 @@ def tier2_proposal(schema: JsonObject | None) -> JsonObject:
         "clarifying_questions": [],
         "notes_for_agent": "sandbox proposal: Tier 2 order status",
     }
+
+
+def unflagged_risk_decision(schema: JsonObject | None) -> JsonObject:
+    """Build a refund decision that names a chargeback only among its secondary intents.
+
+    It has no risk flag, does not ask for a human and proposes a Tier 1 reply, as a model
+    that notices the risk but fills the schema carelessly might.
+    """
+    data = decision_body(
+        [Intent.REFUND_REQUEST, Intent.CHARGEBACK_DISPUTE],
+        risk_intents=[],
+        language="en",
+        confidence=0.95,
+        schema=schema,
+        note="sandbox proposal: chargeback named without a flag",
+    )
+    data["risk"]["force_human"] = False
+    return data
 
 
 def verifier_verdict(*, allow: bool) -> JsonObject:
@@ -966,6 +984,8 @@ def _reply_data(
 
     if behaviour is LlmBehaviour.PROPOSE_TIER2:
         return tier2_proposal(generation.schema)
+    if behaviour is LlmBehaviour.UNFLAGGED_RISK:
+        return unflagged_risk_decision(generation.schema)
     data = decisions.decide(customer_text(generation.user_text), generation.schema)
     if behaviour is LlmBehaviour.WRONG_ENUM:
         data["primary_intent"] = "not_an_intent"

@@ -30,6 +30,7 @@ class LlmBehaviour(StrEnum):
 
     VALID = "valid"
     PROPOSE_TIER2 = "propose_tier2"
+    UNFLAGGED_RISK = "unflagged_risk"
     DENY = "deny"
     INVALID_JSON = "invalid_json"
     REFUSAL = "refusal"

@@ -1,9 +1,9 @@
 """Evaluating the model path against the sandbox LLM in reference mode.
 
-In reference mode the sandbox answers with the local classifier, run over the text the
+In reference mode the sandbox answers with the local model's scores, run over the text the
 model path sent. The `llm` and `cascade` classifiers then score like the local one unless
-the path (minimising, prompt, strict output, parsing, policy) loses something, and the
-baseline gates catch a path that does.
+the path (Tier 0 rules, minimising, the customer block, strict output, parsing, policy)
+loses something, and the baseline gates catch a path that does.
 """
 
 from __future__ import annotations
@@ -124,6 +124,21 @@ def test_gates_fail_when_the_model_path_loses_the_message(
 
     failed = {gate.name for gate in evaluate_gates(broken, local) if not gate.passed}
     assert {"accuracy_vs_baseline", "macro_f1_vs_baseline"} <= failed
+
+
+def test_gates_fail_when_the_model_path_skips_the_tier0_rules(
+    held_out: list[EvalExample],
+    local_classifier: LocalClassifier,
+    reference_client: LlmClient,
+    config: AppConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    local = _metrics("local", held_out, local_classifier, reference_client, config)
+    monkeypatch.setattr(llm_classifier, "match_tier0", lambda text: [])
+    broken = _metrics("llm", held_out, local_classifier, reference_client, config)
+
+    failed = {gate.name for gate in evaluate_gates(broken, local) if not gate.passed}
+    assert "tier0_false_negatives" in failed
 
 
 def test_eval_cli_records_the_sandbox_decision_source(tmp_path: Path) -> None:

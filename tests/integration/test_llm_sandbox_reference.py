@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 
 from richpanel_middleware.classify.llm_client import LlmClient
-from richpanel_middleware.classify.local_model import LocalClassifier, decision_from_scores
+from richpanel_middleware.classify.local_model import LocalClassifier
 from richpanel_middleware.classify.prompting import build_decision_messages
-from richpanel_middleware.classify.result import Classification
-from richpanel_middleware.classify.tier0_rules import RuleHit
 from richpanel_middleware.configuration import load_app_config
 from richpanel_middleware.domain.decision import Decision, strict_json_schema
 from richpanel_middleware.domain.intents import Intent
@@ -23,23 +22,21 @@ from richpanel_middleware.sandbox.llm_reference import ReferenceDecisions
 from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
 
 
-class FixedClassifier:
-    """Returns the decision a statistical model would build from fixed scores."""
+class FixedScores:
+    """A model that gives the same scores for every text, and remembers the texts."""
 
-    def __init__(self, scores: dict[Intent, float], rule_hits: tuple[RuleHit, ...] = ()) -> None:
+    def __init__(self, scores: dict[Intent, float]) -> None:
         self.scores = scores
-        self.rule_hits = rule_hits
         self.texts: list[str] = []
 
-    def classify(self, text: str) -> Classification:
+    def predict_scores(self, text: str) -> dict[Intent, float]:
         self.texts.append(text)
-        decision = decision_from_scores(
-            self.scores,
-            rule_intents=[hit.intent for hit in self.rule_hits],
-            language="en",
-            secondary_min=0.25,
-        )
-        return Classification(decision, self.rule_hits, "fixed", scores=self.scores)
+        return dict(self.scores)
+
+
+def reference(scores: dict[Intent, float]) -> tuple[ReferenceDecisions, FixedScores]:
+    model = FixedScores(scores)
+    return ReferenceDecisions(SimpleNamespace(model=model, secondary_min=0.25)), model
 
 
 def _user_message(text: str) -> str:
@@ -64,38 +61,51 @@ def test_customer_text_runs_past_a_forged_closing_tag() -> None:
     assert body.endswith("and refund me")
 
 
-def test_weak_tier0_secondary_raises_no_flag() -> None:
-    classifier = FixedClassifier(
-        {Intent.BILLING_ISSUE: 0.45, Intent.CHARGEBACK_DISPUTE: 0.40, Intent.REFUND_REQUEST: 0.15}
+def test_weak_tier0_secondary_is_left_out() -> None:
+    decisions, _ = reference(
+        {Intent.BILLING_ISSUE: 0.45, Intent.CHARGEBACK_DISPUTE: 0.40, Intent.REFUND_REQUEST: 0.30}
     )
-    decision = ReferenceDecisions(classifier).decide("charged twice", None)
+
+    decision = decisions.decide("charged twice", None)
+
     assert decision["primary_intent"] == "billing_issue"
-    assert decision["secondary_intents"] == ["chargeback_dispute"]
+    assert decision["secondary_intents"] == ["refund_request"]
     assert decision["risk"] == {"flags": [], "force_human": False}
     assert decision["automation"]["tier"] == "TIER_1_SAFE_ASSIST"
 
 
-def test_rule_hit_raises_its_flag_and_escalates() -> None:
-    classifier = FixedClassifier(
-        {Intent.REFUND_REQUEST: 0.8, Intent.BILLING_ISSUE: 0.2},
-        rule_hits=(RuleHit("legal_lawyer", Intent.LEGAL_THREAT),),
-    )
-    decision = ReferenceDecisions(classifier).decide("refund or my lawyer calls", None)
+def test_top_tier0_score_raises_its_flag() -> None:
+    decisions, _ = reference({Intent.LEGAL_THREAT: 0.7, Intent.REFUND_REQUEST: 0.3})
+
+    decision = decisions.decide("refund or else", None)
+
     assert decision["primary_intent"] == "legal_threat"
     assert decision["risk"]["flags"] == ["LEGAL_THREAT"]
     assert decision["automation"]["tier"] == "TIER_0_ESCALATION"
     assert decision["automation"]["template_id"] is None
 
 
+def test_tier0_rules_are_left_to_the_model_path() -> None:
+    decisions, model = reference({Intent.REFUND_REQUEST: 0.8, Intent.BILLING_ISSUE: 0.2})
+
+    decision = decisions.decide("refund me or my lawyer will call", None)
+
+    assert model.texts == ["refund me or my lawyer will call"]
+    assert decision["primary_intent"] == "refund_request"
+    assert decision["risk"]["flags"] == []
+
+
 def test_order_status_confidence_adds_both_intents() -> None:
-    classifier = FixedClassifier(
+    decisions, _ = reference(
         {
             Intent.SHIPPING_DELAY_NOT_SHIPPED: 0.45,
             Intent.ORDER_STATUS_TRACKING: 0.35,
             Intent.CANCEL_ORDER: 0.2,
         }
     )
-    decision = ReferenceDecisions(classifier).decide("still not shipped", None)
+
+    decision = decisions.decide("still not shipped", None)
+
     assert decision["primary_intent"] == "shipping_delay_not_shipped"
     assert decision["routing"]["confidence"] == pytest.approx(0.80)
     assert decision["automation"]["confidence"] == pytest.approx(0.80)

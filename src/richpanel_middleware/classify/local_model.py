@@ -131,8 +131,8 @@ class LocalClassifier:
     """Tier 0 rules plus the local model, producing an `mw_decision_v1` proposal."""
 
     def __init__(self, model: LocalModel, *, secondary_min: float = 0.25) -> None:
-        self._model = model
-        self._secondary_min = secondary_min
+        self.model = model
+        self.secondary_min = secondary_min
         self.version = model.version
 
     def classify(
@@ -146,12 +146,12 @@ class LocalClassifier:
         started = time.perf_counter()
         hits = match_tier0(text)
         # The rules read everything; the model reads the newest part of a long turn.
-        scores = self._model.predict_scores(text[-MODEL_MAX_CHARS:])
+        scores = self.model.predict_scores(text[-MODEL_MAX_CHARS:])
         decision = decision_from_scores(
             scores,
             rule_intents=[hit.intent for hit in hits],
             language=detect_language(strip_quoted_history(text), hint=language_hint),
-            secondary_min=self._secondary_min,
+            secondary_min=self.secondary_min,
         )
         return Classification(
             decision=decision,

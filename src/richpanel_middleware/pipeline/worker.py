@@ -374,6 +374,9 @@ class Worker:
             )
             usage = usage.plus(verifier_usage)
             context = replace(context, model_verdict=model_verdict)
+            if verifier_failed:
+                # A failed model call routes to triage, whichever call it was.
+                classification = _to_manual_triage(classification)
             plan = plan_actions(classification, context, self._policy)
             model_failed = model_failed or verifier_failed
         if model_failed:
@@ -620,6 +623,13 @@ def fail_closed_classification(text: str) -> Classification:
         notes_for_agent="classifier failed",
     )
     return Classification(decision=decision, tier0_hits=hits, classifier_version="fail_closed")
+
+
+def _to_manual_triage(classification: Classification) -> Classification:
+    """Return the classification with its decision marked for manual triage."""
+    decision = classification.decision
+    routing = decision.routing.model_copy(update={"needs_manual_triage": True})
+    return replace(classification, decision=decision.model_copy(update={"routing": routing}))
 
 
 def _keep_prior_escalation(

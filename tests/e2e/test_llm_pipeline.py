@@ -135,6 +135,22 @@ def test_chargeback_named_without_a_flag_escalates(
     assert result["record"]["plan"]["tier"] == 0
 
 
+def test_language_the_detector_cannot_place_gets_no_reply(
+    sandbox: Sandbox, llm: Llm, start_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = start(start_pipeline, llm)
+
+    # The scripted model answers in English whatever the message's language.
+    result = run(
+        sandbox,
+        pipeline,
+        "Waar is mijn bestelling? Ik wacht al een week op het pakket. sandbox-llm:propose_tier2",
+    )
+
+    assert result["replies"] == 0
+    assert result["record"]["language"] == "unknown"
+
+
 def test_personal_data_never_reaches_the_model(
     sandbox: Sandbox, llm: Llm, start_pipeline: Callable[..., Pipeline]
 ) -> None:

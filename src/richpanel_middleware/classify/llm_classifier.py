@@ -123,10 +123,11 @@ class LlmClassifier:
             model=self._model,
             output=Decision,
         )
-        # Templates are chosen by language; the detector's word counts win over the model
-        # when they point to a language without templates.
+        # Templates are chosen by language, so the detector decides it, as for the local
+        # classifier: a message it cannot place ("unknown") gets no reply, even when the
+        # model guesses English.
         detected = detect_language(text, hint=language_hint)
-        if detected != "unknown" and detected != decision.language:
+        if detected != decision.language:
             decision = decision.model_copy(update={"language": detected})
         return Classification(
             decision=decision,

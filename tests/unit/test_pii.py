@@ -63,6 +63,9 @@ REPLACED = [
     ("Suite 200, 10 Market Blvd", "[ADDRESS], [ADDRESS]"),
     ("Unit 5, 3 King Ct", "[ADDRESS], [ADDRESS]"),
     ("PO Box 1234", "[ADDRESS]"),
+    ("45 Elm Terrace", "[ADDRESS]"),
+    ("1200 Oak Pkwy, Austin", "[ADDRESS], Austin"),
+    ("5000 Pacific Coast Highway", "[ADDRESS]"),
     ("vivo en 123 Calle Real", "vivo en [ADDRESS]"),
     ("5 Avenida de la Paz, Austin", "[ADDRESS], Austin"),
     # Street addresses, Spanish order.
@@ -81,6 +84,7 @@ REPLACED = [
     ("postal code SW1A 1AA", "postal code [POSTCODE]"),
     ("Postcode K1A 0B1", "Postcode [POSTCODE]"),
     ("Springfield, IL 62704", "Springfield, IL [POSTCODE]"),
+    ("Springfield IL 62704", "Springfield IL [POSTCODE]"),
     ("código postal 28013", "código postal [POSTCODE]"),
     ("codigo postal: 08001", "codigo postal: [POSTCODE]"),
     ("C.P. 28013 Madrid", "C.P. [POSTCODE] Madrid"),
@@ -92,6 +96,10 @@ REPLACED = [
     ("ana (at) mail (dot) com", "[EMAIL]"),
     ("write to ana[at]mail.es", "write to [EMAIL]"),
     ("ana.p at correo dot es please", "[EMAIL] please"),
+    ("dana @ example . com", "[EMAIL]"),
+    ("mail dana\uff20example.com", "mail [EMAIL]"),
+    ("dana@example,com", "[EMAIL]"),
+    ("dana@example. com thanks", "[EMAIL] thanks"),
     # Bank account numbers (IBAN), grouped or compact, with or without a naming word.
     ("IBAN: ES91 2100 0418 4502 0005 1332 gracias", "IBAN: [BANK_ACCOUNT] gracias"),
     ("refund to GB29NWBK60161331926819 please", "refund to [BANK_ACCOUNT] please"),
@@ -161,6 +169,9 @@ KEPT = [
     "2 place settings",
     "3 route options",
     "look at mail.com",
+    "email me @ home, thanks",
+    "meet me @ home. Thanks",
+    "Order ID 12345",
     "arriving at noon",
     "order #ES1234",
     "SKU AB12CD34",
@@ -207,6 +218,8 @@ def test_order_numbers_survive_with_pii(text: str) -> None:
         ("Thanks, O’Brien", ["O'Brien"], "Thanks, [NAME]"),
         ("Ana de la Cruz, de Madrid", ["Ana de la Cruz"], "[NAME], de Madrid"),
         ("la casa de Cruz", ["Ana de la Cruz"], "la casa de [NAME]"),
+        ("the Whitfields house", ["Whitfield"], "the [NAME] house"),
+        ("Hi, Dan\u0430 here", ["Dana"], "Hi, [NAME] here"),
     ],
 )
 def test_profile_names_replaced(text: str, names: list[str], expected: str) -> None:

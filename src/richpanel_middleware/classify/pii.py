@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 import phonenumbers
 
+from richpanel_middleware.classify.text import latin_look_alike
 from richpanel_middleware.orders.order_numbers import extract_order_numbers
 
 EMAIL_PLACEHOLDER = "[EMAIL]"
@@ -55,9 +56,11 @@ def minimise_personal_data(text: str, *, names: Sequence[str] = ()) -> str:
     by word, leaving out one-letter words and particles such as "de" or "van".
     Deterministic and idempotent: minimising the result again returns it unchanged.
 
-    NOTE: some personal data has no pattern here yet: a street without a house number,
-    a postcode outside the US and UK forms without a word that names it ("10115 Berlin"),
-    national identity and tax numbers, and names other than the profile's.
+    NOTE: some personal data has no pattern here yet: an address without a house number
+    ("Rose Cottage, Mill Lane"), street forms other than the US, Spanish, German and
+    French ones ("Via Roma 10"), a postcode outside the US and UK forms without a word
+    that names it ("10115 Berlin"), national identity and tax numbers, and names other
+    than the profile's.
     """
     # Invisible characters (zero-width spaces, soft hyphens, bidi marks) go first: left in,
     # they break a pattern such as an e-mail address that becomes whole once they are gone.
@@ -75,8 +78,7 @@ def minimise_personal_data(text: str, *, names: Sequence[str] = ()) -> str:
 
 
 def _minimise_once(text: str, names: Sequence[str]) -> str:
-    minimised = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
-    minimised = _OBFUSCATED_EMAIL.sub(EMAIL_PLACEHOLDER, minimised)
+    minimised = _replace_spans(text, _email_spans(text), EMAIL_PLACEHOLDER)
     # IBANs go before cards: their digit groups would otherwise be cut into card windows.
     minimised = _replace_spans(minimised, _iban_spans(minimised), BANK_ACCOUNT_PLACEHOLDER)
     minimised = _replace_cards(minimised)
@@ -120,6 +122,29 @@ _OBFUSCATED_EMAIL = re.compile(
     r"|[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+(?!\w)",
     re.IGNORECASE,
 )
+
+
+# A typo or a dodge around the dot: "ana @ mail . com", "ana@mail. com", "ana@mail,com".
+# The address must end in a common top-level domain, so "meet me @ home. Thanks" stays.
+_COMMON_TLDS = r"com|net|org|edu|gov|info|biz|io|co|us|ca|uk|eu|es|mx|ar|cl|pe|de|fr|it|nl"
+_SPACED_EMAIL = re.compile(
+    rf"[\w.+-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)*\s*[.,]\s*(?:{_COMMON_TLDS})(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _email_spans(text: str) -> list[Span]:
+    """Find e-mail addresses in every written form above.
+
+    The patterns run on a one-to-one fold of the text, so a full-width "＠" or a Cyrillic
+    letter in the address does not hide it.
+    """
+    folded = "".join(map(latin_look_alike, text))
+    return [
+        match.span()
+        for pattern in (_EMAIL, _OBFUSCATED_EMAIL, _SPACED_EMAIL)
+        for match in pattern.finditer(folded)
+    ]
 
 
 # --- Bank account numbers ---------------------------------------------------------------
@@ -247,9 +272,13 @@ _US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
     "NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
 )
-# The end of a US address line, "Springfield, IL 62704": the state code stays. The comma
-# is required, so "order ID 12345" (ID is also Idaho) keeps its number.
+# The end of a US address line, "Springfield, IL 62704" or "Springfield IL 62704": the
+# state code stays. Without the comma, "ID" is not read as Idaho, so "order ID 12345"
+# keeps its number.
 _US_STATE_ZIP = re.compile(rf",\s*(?:{_US_STATES}),?\s+(?P<code>\d{{5}}(?:-\d{{4}})?)(?!\w)")
+_US_STATE_ZIP_NO_COMMA = re.compile(
+    rf"(?<=[a-z])\s+(?:{_US_STATES.replace('ID|', '')})\s+(?P<code>\d{{5}}(?:-\d{{4}})?)(?!\w)"
+)
 
 
 # A UK postcode on its own, "SW1A 1AA" or "M1 1AE": capitals, with or without the space,
@@ -266,6 +295,7 @@ _UK_INWARD_UNITS = frozenset({"TB", "GB", "MB", "KB"})
 def _replace_postcodes(text: str) -> str:
     spans = [match.span("code") for match in _POSTCODE.finditer(text)]
     spans += [match.span("code") for match in _US_STATE_ZIP.finditer(text)]
+    spans += [match.span("code") for match in _US_STATE_ZIP_NO_COMMA.finditer(text)]
     spans += [
         match.span()
         for match in _UK_POSTCODE.finditer(text)
@@ -378,6 +408,7 @@ def _ascii_digits(text: str) -> str:
 
 _STREET_WORDS = (
     r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|"
+    r"terrace|ter|parkway|pkwy|circle|cir|highway|hwy|loop|square|sq|crescent|"
     r"calle|avenida|av|carrera|paseo|plaza"
 )
 _NAME_WORD = r"(?:[^\W\d_][\w'.-]*|\d+(?:st|nd|rd|th))"
@@ -501,7 +532,8 @@ def _name_spans(text: str, names: Sequence[str]) -> list[Span]:
         return []
     folded, origins = _fold_with_origins(text)
     alternatives = "|".join(r"\s+".join(map(re.escape, term.split())) for term in terms)
-    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    # A possessive without its apostrophe ("the Whitfields house") is the name too.
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})s?(?!\w)")
 
     spans: list[Span] = []
     for match in pattern.finditer(folded):
@@ -534,6 +566,7 @@ def _fold_char(char: str) -> str:
         return ""
     if char in _APOSTROPHES:
         return "'"
+    char = latin_look_alike(char)
     decomposed = unicodedata.normalize("NFKD", char.casefold())
     return "".join(part for part in decomposed if not unicodedata.combining(part))
 

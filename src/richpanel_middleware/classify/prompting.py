@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 
 from richpanel_middleware.classify.pii import minimise_personal_data
+from richpanel_middleware.classify.text import latin_look_alike
 
 DECISION_PROMPT_VERSION = "decision_v2"
 VERIFIER_PROMPT_VERSION = "verifier_v1"
@@ -203,17 +204,10 @@ def _neutralise_delimiters(text: str) -> str:
     return "".join(parts)
 
 
-# Letters that look like the Latin ones of the tag name (Cyrillic, Greek, Armenian and
-# phonetic forms) and the digits and signs used for them in leetspeak.
-_LOOK_ALIKES = str.maketrans(
-    "аеосрухѕіјԁɡгтмυսցօАВЕКМНОРСТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαεντ0134579@$",
-    "aeocpyxsijdgrtmuugoABEKMHOPCTXABEZHIKMNOPTYXoaevtoleatsgas",
-)
+# Digits and signs written for letters in leetspeak.
+_LEET = str.maketrans("0134579@$", "oleatsgas")
 
 
 def _skeleton_char(char: str) -> str:
     """Fold one character to the Latin letter it looks like; one character always."""
-    folded = unicodedata.normalize("NFKC", char)
-    if len(folded) != 1:
-        folded = char
-    return folded.translate(_LOOK_ALIKES)
+    return latin_look_alike(char).translate(_LEET)

@@ -15,6 +15,11 @@ _QUOTED_HISTORY = re.compile(
 )
 _WORD = re.compile(r"\w+", re.UNICODE)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+# Cyrillic, Greek, Armenian and phonetic letters that look like Latin ones.
+_LOOK_ALIKE_LETTERS = str.maketrans(
+    "аеосрухѕіјԁɡгтмυսցօАВЕКМНОРСТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαεντ",
+    "aeocpyxsijdgrtmuugoABEKMHOPCTXABEZHIKMNOPTYXoaevt",
+)
 
 
 def strip_quoted_history(text: str) -> str:
@@ -41,3 +46,15 @@ def fold(text: str) -> str:
 
 def word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def latin_look_alike(char: str) -> str:
+    """Fold one character to the Latin character it looks like, or return it unchanged.
+
+    Full-width and other compatibility forms fold through NFKC when that gives one
+    character, so a text and its folded form always have the same length.
+    """
+    folded = unicodedata.normalize("NFKC", char)
+    if len(folded) != 1:
+        folded = char
+    return folded.translate(_LOOK_ALIKE_LETTERS)

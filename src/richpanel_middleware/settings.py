@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -72,6 +74,72 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = Field(default=300.0, gt=0, description="cap of the doubling delay")
     poll_interval_s: float = Field(default=0.05, gt=0)
     log_level: str = "INFO"
+
+    # Each float setting is a duration in seconds for a socket timeout, a wait or a stored
+    # deadline. Python raises OverflowError for an infinite timeout or one above
+    # threading.TIMEOUT_MAX (about 292 years), and only at the first call that uses it, so
+    # such values are rejected here.
+    @field_validator(
+        "richpanel_timeout_s",
+        "shopify_timeout_s",
+        "llm_timeout_s",
+        "visibility_timeout_s",
+        "retention_s",
+        "dedup_window_s",
+        "flag_cache_s",
+        "retry_base_delay_s",
+        "retry_max_delay_s",
+        "poll_interval_s",
+        mode="before",
+    )
+    @classmethod
+    def _finite_seconds(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, int | float | str):
+            return value
+        try:
+            seconds = float(value)
+        except ValueError:
+            return value  # pydantic's own check reports a value that is not a number
+        if not math.isfinite(seconds):
+            problem = "is not a finite number of seconds"
+        elif seconds > threading.TIMEOUT_MAX:
+            problem = f"is above the maximum of {threading.TIMEOUT_MAX:.0f} seconds"
+        else:
+            return value
+        default = cls.model_fields[str(info.field_name)].default
+        raise ValueError(
+            f"{value!r} {problem}. Set a finite number of seconds, or unset it to use "
+            f"the default {default}"
+        )
+
+    @field_validator("llm_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "must not be empty. Set the model name the server expects, or unset it to use "
+                f"{cls.model_fields['llm_model'].default}"
+            )
+        return value
+
+    @field_validator("llm_verifier_model")
+    @classmethod
+    def _verifier_model_name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError(
+                "must not be empty. Set the model name for the Tier 2 verifier, or unset it to use "
+                "RPMW_LLM_MODEL"
+            )
+        return value
+
+    @field_validator("llm_api_key")
+    @classmethod
+    def _api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "must not be empty. Set the server's API key, or unset it if the server needs none"
+            )
+        return value
 
     @field_validator("llm_base_url")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,9 +19,13 @@ class ModelPrice(_Config):
     output_per_million: float = Field(ge=0)
 
 
+# A probability of the local model's top intent.
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 class CascadeThresholds(_Config):
-    local_min: float = Field(ge=0.0, le=1.0)
-    per_intent: dict[Intent, float] = Field(default_factory=dict)
+    local_min: Probability
+    per_intent: dict[Intent, Probability] = Field(default_factory=dict)
 
     def local_min_for(self, intent: Intent) -> float:
         return self.per_intent.get(intent, self.local_min)
@@ -33,10 +37,25 @@ class LlmConfig(_Config):
     cascade: CascadeThresholds
 
     def price_of(self, model: str) -> ModelPrice | None:
-        return self.prices.get(model) or self.prices.get("default")
+        """Return the price of `model`, or of `default` when no listed name matches.
+
+        Providers report dated snapshot names such as ``gpt-4o-2024-08-06``, so a name that
+        is not listed takes the price of the longest listed name N that it extends as
+        ``N-...``. The longest match keeps ``gpt-4o-mini-2024-07-18`` on ``gpt-4o-mini``
+        when ``gpt-4o`` is listed too.
+        """
+        exact = self.prices.get(model)
+        if exact is not None:
+            return exact
+        prefixes = [
+            name for name in self.prices if name != "default" and model.startswith(f"{name}-")
+        ]
+        if prefixes:
+            return self.prices[max(prefixes, key=len)]
+        return self.prices.get("default")
 
     def usage(self, model: str, *, input_tokens: int, output_tokens: int) -> ModelUsage:
-        """Price one call with the table (zero cost for a model it does not list)."""
+        """Price one call with `price_of` (zero cost when neither the model nor `default` has a price)."""
         price = self.price_of(model)
         cost = 0.0
         if price is not None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import random
 import signal
+import socket
 import sys
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +22,9 @@ from rich.table import Table
 
 from richpanel_middleware.configuration import ConfigError
 from richpanel_middleware.settings import Settings
+
+if TYPE_CHECKING:
+    from richpanel_middleware.runtime.local.server_thread import ServerThread
 
 app = typer.Typer(
     add_completion=False,
@@ -89,12 +94,12 @@ def demo(
         ),
     ] = None,
     sandbox_llm: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="How the sandbox LLM decides when RPMW_LLM_BASE_URL is unset: reference "
-            "(the local classifier) or keywords (a small table tests can steer)."
+            "(the default: the local model's scores) or keywords (a small table tests can steer)."
         ),
-    ] = "reference",
+    ] = None,
 ) -> None:
     """Run the whole pipeline against the Richpanel sandbox and print a summary."""
     from richpanel_middleware.demo.messages import (
@@ -102,7 +107,12 @@ def demo(
         load_messages,
         load_sample_messages,
     )
-    from richpanel_middleware.demo.runner import DemoOptions, run_demo
+    from richpanel_middleware.demo.runner import (
+        DemoOptions,
+        chosen_classifier,
+        llm_base_url_configured,
+        run_demo,
+    )
     from richpanel_middleware.observability.logging import configure_logging
 
     try:
@@ -110,7 +120,10 @@ def demo(
     except DemoInputError as error:
         raise _fail(str(error)) from error
     _check_classifier(classifier)
-    _check_sandbox_llm(sandbox_llm)
+    decisions = _sandbox_llm_choice(sandbox_llm)
+    _note_unused_sandbox_llm(
+        sandbox_llm, chosen_classifier(classifier), llm_configured=llm_base_url_configured()
+    )
     if report is not None:
         _check_report_path(report)
     if shuffle:
@@ -134,7 +147,7 @@ def demo(
                     rate_limit=rate_limit,
                     timeout_s=timeout,
                     classifier=classifier,
-                    sandbox_llm=sandbox_llm,
+                    sandbox_llm=decisions,
                 ),
                 _console,
             )
@@ -167,6 +180,28 @@ def _check_classifier(classifier: str | None) -> None:
 def _check_sandbox_llm(decisions: str, option: str = "--sandbox-llm") -> None:
     if decisions not in SANDBOX_LLM_DECISIONS:
         raise _fail(f"{option} {decisions!r} is unknown; use {', '.join(SANDBOX_LLM_DECISIONS)}")
+
+
+def _sandbox_llm_choice(decisions: str | None) -> str:
+    """Check `--sandbox-llm` and return the decision source, `reference` when it is not given."""
+    chosen = "reference" if decisions is None else decisions
+    _check_sandbox_llm(chosen)
+    return chosen
+
+
+def _note_unused_sandbox_llm(
+    decisions: str | None, classifier: str, *, llm_configured: bool
+) -> None:
+    """Print a note when the user gave `--sandbox-llm` but the sandbox LLM will not run."""
+    if decisions is None:
+        return
+    if classifier == "local":
+        reason = "the local classifier calls no LLM"
+    elif llm_configured:
+        reason = "RPMW_LLM_BASE_URL is set, so the configured LLM is called"
+    else:
+        return
+    _console.print(f"[yellow]note:[/yellow] --sandbox-llm {decisions} has no effect: {reason}.")
 
 
 def _reference_classifier(decisions: str) -> Any:
@@ -300,11 +335,12 @@ def classify(
 
     if not text.strip():
         raise _fail("TEXT is empty; pass the customer message to classify")
+    # This command always runs the local classifier, so the LLM settings do not apply.
+    settings = _settings(classifier="local")
     try:
-        config = load_app_config(_settings().config_dir)
+        config = load_app_config(settings.config_dir)
     except ConfigError as error:
         raise _fail(str(error)) from error
-    settings = _settings()
     model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
     classifier = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
     result = classifier.classify(text, channel=channel)
@@ -352,12 +388,13 @@ def eval_command(
         bool, typer.Option(help="Replace --baseline with this run's metrics (on purpose only).")
     ] = False,
     sandbox_llm: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="How the sandbox LLM decides when RPMW_LLM_BASE_URL is unset: reference "
-            "(the local classifier, so the figures measure the model path) or keywords."
+            "(the default: the local model's scores, so the figures measure the model path) "
+            "or keywords."
         ),
-    ] = "reference",
+    ] = None,
 ) -> None:
     """Evaluate the decision pipeline on a golden set; exit 1 when a gate fails."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -372,7 +409,7 @@ def eval_command(
     from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     _check_classifier(classifier)
-    _check_sandbox_llm(sandbox_llm)
+    decisions = _sandbox_llm_choice(sandbox_llm)
     if write_baseline and baseline is None:
         raise _fail("--write-baseline needs --baseline PATH to know where to write")
     # Read the baseline first, so a wrong path fails before minutes of evaluation.
@@ -385,17 +422,19 @@ def eval_command(
     except (GoldenFileError, ConfigError) as error:
         raise _fail(str(error)) from error
     settings = _settings()
+    kind = classifier or settings.classifier
+    _note_unused_sandbox_llm(sandbox_llm, kind, llm_configured=bool(settings.llm_base_url))
     model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
     local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
 
     with contextlib.ExitStack() as extra:
         chosen = _model_classifier(
-            classifier or settings.classifier,
+            kind,
             local,
             config,
             settings,
             extra,
-            sandbox_decisions=_sandbox_decisions(sandbox_llm, local),
+            sandbox_decisions=_sandbox_decisions(decisions, local),
         )
         with Progress(
             TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), console=_console
@@ -422,7 +461,7 @@ def eval_command(
     metrics["classifier"] = chosen.version
     used_sandbox = chosen is not local and not settings.llm_base_url
     # The sandbox decision source in use, so a report or baseline names what it measured.
-    metrics["sandbox_llm"] = sandbox_llm if used_sandbox else None
+    metrics["sandbox_llm"] = decisions if used_sandbox else None
 
     try:
         gates = evaluate_gates(metrics, reference)
@@ -458,13 +497,15 @@ def eval_command(
             f"{metrics['model_failures']} model failures, cost {metrics['cost_usd']:.4f} USD "
             f"({metrics['cost_usd_per_1000_messages']:.4f} per 1,000 messages)"
         )
+        _print_failure_kinds(metrics["model_failure_kinds"], predictions)
     if used_sandbox:
         _console.print(
             "[dim]The sandbox LLM answered "
             + (
-                "with the local classifier: these figures measure the model path "
-                "(minimising, prompt, strict output, policy), not a hosted model."
-                if sandbox_llm == "reference"
+                "with the local model's scores: these figures measure the model path "
+                "(Tier 0 rules, minimising, customer block, strict output, policy), "
+                "not the system prompt or a hosted model."
+                if decisions == "reference"
                 else "from its keyword table, a test device and no model of how customers write."
             )
             + "[/dim]"
@@ -475,6 +516,26 @@ def eval_command(
     _console.print(f"{len(gates) - len(failed)} of {len(gates)} gates passed; artifacts in {out}")
     if failed:
         raise typer.Exit(code=1)
+
+
+def _print_failure_kinds(kinds: dict[str, int], predictions: list[Any]) -> None:
+    """Print the model failures grouped by kind, each with the message of its first failure."""
+    if not kinds:
+        return
+    _console.print(
+        "model failures by kind: " + ", ".join(f"{kind} {count}" for kind, count in kinds.items())
+    )
+    for kind in kinds:
+        message = next(
+            (
+                p.failure_message
+                for p in predictions
+                if p.failure_kind == kind and p.failure_message
+            ),
+            None,
+        )
+        if message is not None:
+            _console.print(f"  {kind}, first failure: {message}", markup=False, highlight=False)
 
 
 def _model_classifier(
@@ -771,7 +832,7 @@ def sandbox(
         str,
         typer.Option(
             help="How the LLM emulator decides: keywords (a small table tests can steer) or "
-            "reference (the local classifier)."
+            "reference (the local model's scores)."
         ),
     ] = "keywords",
 ) -> None:
@@ -784,7 +845,6 @@ def sandbox(
     import uvicorn
 
     from richpanel_middleware.observability.logging import configure_logging
-    from richpanel_middleware.runtime.local.server_thread import ServerThread
     from richpanel_middleware.sandbox import RichpanelSandboxSettings, create_richpanel_sandbox
     from richpanel_middleware.sandbox.llm_app import create_llm_sandbox
     from richpanel_middleware.sandbox.llm_state import LlmSandboxSettings
@@ -792,36 +852,108 @@ def sandbox(
     from richpanel_middleware.sandbox.shopify_state import ShopifySandboxSettings
 
     _check_sandbox_llm(llm_decisions, "--llm-decisions")
+    _check_sandbox_ports(port, shopify_port, llm_port)
+    for option, secret in (
+        ("--api-key", api_key),
+        ("--webhook-token", webhook_token),
+        ("--shopify-token", shopify_token),
+        ("--llm-key", llm_key),
+    ):
+        if secret is not None and not secret.strip():
+            raise _fail(f"{option} is empty. Give a non-empty value, or leave the option out")
     configure_logging("INFO")
-    store: ServerThread | None = None
-    model: ServerThread | None = None
-    if llm_port:
-        decisions = _sandbox_decisions(llm_decisions, _reference_classifier(llm_decisions))
-        llm_app, _ = create_llm_sandbox(LlmSandboxSettings(api_key=llm_key), decisions)
-        model = ServerThread(llm_app, host=host, port=llm_port).start()
-        _console.print(
-            f"LLM emulator on {model.base_url}/v1 (OpenAI-compatible, {decisions.name} decisions)"
-        )
-    if shopify_port:
-        store_app, _ = create_shopify_sandbox(ShopifySandboxSettings(access_token=shopify_token))
-        store = ServerThread(store_app, host=host, port=shopify_port).start()
-        _console.print(f"Shopify emulator on {store.base_url}")
-    application, _ = create_richpanel_sandbox(
-        RichpanelSandboxSettings(
-            api_key=api_key,
-            rate_limit_enabled=rate_limit,
-            webhook_url=webhook_url,
-            webhook_token=webhook_token,
-        )
-    )
-    _console.print(f"Richpanel emulator on http://{host}:{port}")
-    try:
-        uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
-    finally:
-        if store is not None:
-            store.stop()
+    with contextlib.ExitStack() as servers:
+        # Bind every port before any emulator starts, so a port in use stops the command
+        # with nothing left running.
+        listener = _listen(host, port, "--port")
+        servers.callback(listener.close)
+        model: ServerThread | None = None
+        store: ServerThread | None = None
+        decisions_name = ""
+        if llm_port:
+            decisions = _sandbox_decisions(llm_decisions, _reference_classifier(llm_decisions))
+            decisions_name = decisions.name
+            llm_app, _ = create_llm_sandbox(LlmSandboxSettings(api_key=llm_key), decisions)
+            model = _server_thread(llm_app, host, llm_port, "--llm-port")
+            servers.callback(model.stop)
+        if shopify_port:
+            store_app, _ = create_shopify_sandbox(
+                ShopifySandboxSettings(access_token=shopify_token)
+            )
+            store = _server_thread(store_app, host, shopify_port, "--shopify-port")
+            servers.callback(store.stop)
+
         if model is not None:
-            model.stop()
+            model.start()
+            _console.print(
+                f"LLM emulator on {model.base_url}/v1 "
+                f"(OpenAI-compatible, {decisions_name} decisions)"
+            )
+        if store is not None:
+            store.start()
+            _console.print(f"Shopify emulator on {store.base_url}")
+        application, _ = create_richpanel_sandbox(
+            RichpanelSandboxSettings(
+                api_key=api_key,
+                rate_limit_enabled=rate_limit,
+                webhook_url=webhook_url,
+                webhook_token=webhook_token,
+            )
+        )
+        _console.print(f"Richpanel emulator on http://{host}:{port}")
+        config = uvicorn.Config(application, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[listener])
+
+
+def _check_sandbox_ports(port: int, shopify_port: int, llm_port: int) -> None:
+    """Reject a port outside the TCP range, or one port given to two emulators."""
+    if not 1 <= port <= 65535:
+        raise _fail(f"--port {port} is not a TCP port. Use 1 to 65535")
+    assigned = {"--port": port}
+    for option, value in (("--shopify-port", shopify_port), ("--llm-port", llm_port)):
+        if not 0 <= value <= 65535:
+            raise _fail(
+                f"{option} {value} is not a TCP port. Use 1 to 65535, or 0 to not start "
+                "this emulator"
+            )
+        for other, assigned_port in assigned.items():
+            if value and value == assigned_port:
+                raise _fail(
+                    f"{option} {value} is also given to {other}. Give each emulator its own port"
+                )
+        assigned[option] = value
+
+
+def _bind_failure(error: OSError, host: str, port: int, option: str) -> typer.Exit:
+    """Report a failed bind with the option that set the port, and return the exit."""
+    if error.errno == errno.EADDRINUSE:
+        return _fail(
+            f"{option} {port}: the port is already in use on {host}. Stop the program that "
+            f"uses it, or choose another port with {option}"
+        )
+    reason = error.strerror or str(error)
+    return _fail(
+        f"{option} {port}: cannot listen on {host}:{port} ({reason}). Check --host and {option}"
+    )
+
+
+def _listen(host: str, port: int, option: str) -> socket.socket:
+    """Return a listening TCP socket on `host` and `port`. A bind failure exits with code 2."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise _bind_failure(error, host, port, option) from error
+
+
+def _server_thread(app: Any, host: str, port: int, option: str) -> ServerThread:
+    """Bind a ServerThread without starting it. A bind failure exits with code 2."""
+    from richpanel_middleware.runtime.local.server_thread import ServerThread
+
+    try:
+        return ServerThread(app, host=host, port=port)
+    except OSError as error:
+        raise _bind_failure(error, host, port, option) from error
 
 
 @flags_app.command("show")

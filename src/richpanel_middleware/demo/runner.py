@@ -52,7 +52,7 @@ class DemoOptions:
     model_cache_dir: Path | None = Path("var/models")
     # local, llm or cascade; None takes RPMW_CLASSIFIER. Without RPMW_LLM_BASE_URL the demo
     # starts the sandbox's OpenAI-compatible endpoint for the model calls, which decides
-    # with the local classifier (`reference`) or its keyword table (`keywords`).
+    # with the local model's scores (`reference`) or its keyword table (`keywords`).
     classifier: str | None = None
     sandbox_llm: str = "reference"
 
@@ -84,7 +84,7 @@ def _run(
         ServerThread(shopify_app) as shopify,
         contextlib.ExitStack() as extra,
     ):
-        model_settings = _model_settings(options, data_dir, extra, console)
+        model_settings, sandbox_llm = _model_settings(options, data_dir, extra, console)
         settings = Settings(
             **model_settings,
             data_dir=data_dir,
@@ -126,20 +126,35 @@ def _run(
                 duration_s = time.perf_counter() - started
                 runner.stop()
                 report = _report(messages, created, admin, stack, duration_s)
+                report["sandbox_llm"] = sandbox_llm
         finally:
             stack.close()
     return report
 
 
+def chosen_classifier(classifier: str | None) -> str:
+    """Return the classifier the demo runs: `classifier`, else RPMW_CLASSIFIER, else local."""
+    return classifier or os.environ.get("RPMW_CLASSIFIER", "local")
+
+
+def llm_base_url_configured() -> bool:
+    """Return whether RPMW_LLM_BASE_URL is set. When it is unset or empty, the demo starts the sandbox LLM."""
+    return bool(os.environ.get("RPMW_LLM_BASE_URL"))
+
+
 def _model_settings(
     options: DemoOptions, data_dir: Path, extra: contextlib.ExitStack, console: Console
-) -> dict[str, Any]:
-    """Settings for the chosen classifier, starting the sandbox LLM when none is configured."""
-    chosen = options.classifier or os.environ.get("RPMW_CLASSIFIER", "local")
+) -> tuple[dict[str, Any], str | None]:
+    """Return the settings for the chosen classifier and the sandbox LLM's decision source.
+
+    The sandbox LLM starts only for the llm and cascade classifiers without a configured
+    LLM, and the decision source is None when it does not start.
+    """
+    chosen = chosen_classifier(options.classifier)
     if chosen == "local":
-        return {"classifier": "local"}
-    if os.environ.get("RPMW_LLM_BASE_URL"):
-        return {"classifier": chosen}
+        return {"classifier": "local"}, None
+    if llm_base_url_configured():
+        return {"classifier": chosen}, None
     decisions: DecisionSource = KeywordDecisions()
     if options.sandbox_llm == "reference":
         model = load_or_train_model(options.model_cache_dir or data_dir / "models")
@@ -151,12 +166,13 @@ def _model_settings(
         f"[dim]RPMW_LLM_BASE_URL is not set: using the sandbox LLM at {endpoint.base_url} "
         f"({decisions.name} decisions).[/dim]"
     )
-    return {
+    settings = {
         "classifier": chosen,
         "llm_base_url": endpoint.base_url,
         "llm_api_key": SecretStr(endpoint.api_key),
         "llm_model": endpoint.model,
     }
+    return settings, decisions.name
 
 
 def _pin_store_clock(messages: list[DemoMessage], store: httpx.Client) -> None:
@@ -310,7 +326,7 @@ def _report(
     return {
         "messages": len(messages),
         "classifier": stack.settings.classifier,
-        "llm_share": round(sum(1 for row in rows if row["llm_calls"]) / len(rows), 4)
+        "llm_share": round(sum(1 for row in rows if _classifier_called_llm(row)) / len(rows), 4)
         if rows
         else 0.0,
         "llm_calls": llm_calls,
@@ -323,3 +339,16 @@ def _report(
         "duration_s": round(duration_s, 3),
         "conversations": rows,
     }
+
+
+def _classifier_called_llm(row: dict[str, Any]) -> bool:
+    """Return whether the message's classifier called the LLM, as `rpmw eval`'s llm_share counts.
+
+    Calls of the Tier 2 verifier do not count. A decision from the LLM classifier has a
+    version that starts with `llm:` or `cascade:llm:`. A failed classification has the
+    version `fail_closed` and gets no verifier call, so its LLM calls are the classifier's.
+    """
+    version = str(row.get("classifier_version") or "")
+    if version.startswith(("llm:", "cascade:llm:")):
+        return True
+    return version == "fail_closed" and row["llm_calls"] > 0

@@ -28,6 +28,10 @@ class Prediction:
     schema_valid: bool
     usage: ModelUsage = field(default_factory=ModelUsage)
     model_failed: bool = False
+    # For a failed classification: the `LlmFailureKind` value, or the exception's class
+    # name for any other error. The message is set only for an `LlmFailure`.
+    failure_kind: str | None = None
+    failure_message: str | None = None
 
     @property
     def correct(self) -> bool:
@@ -106,6 +110,7 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
         "llm_calls": sum(p.usage.llm_calls for p in predictions),
         "llm_share": round(sum(1 for p in predictions if p.usage.llm_calls) / len(predictions), 4),
         "model_failures": sum(1 for p in predictions if p.model_failed),
+        "model_failure_kinds": model_failure_kinds(predictions),
         "tokens_in": sum(p.usage.input_tokens for p in predictions),
         "tokens_out": sum(p.usage.output_tokens for p in predictions),
         "cost_usd": round(sum(p.usage.cost_usd for p in predictions), 6),
@@ -113,6 +118,12 @@ def compute_metrics(predictions: Sequence[Prediction]) -> dict[str, Any]:
             sum(p.usage.cost_usd for p in predictions) / len(predictions) * 1000, 6
         ),
     }
+
+
+def model_failure_kinds(predictions: Sequence[Prediction]) -> dict[str, int]:
+    """Count failed classifications by failure kind, most frequent first."""
+    kinds = Counter(p.failure_kind or "unknown" for p in predictions if p.model_failed)
+    return dict(kinds.most_common())
 
 
 def expected_calibration_error(predictions: Sequence[Prediction]) -> float:

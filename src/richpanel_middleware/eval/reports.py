@@ -100,7 +100,7 @@ def _markdown(metrics: dict[str, Any], gates: Sequence[GateResult]) -> str:
     if metrics.get("sandbox_llm"):
         lines += [
             f"The sandbox LLM answered ({metrics['sandbox_llm']} decisions): these figures "
-            "describe the model path, not a hosted model.",
+            "describe the model path, not the system prompt or a hosted model.",
             "",
         ]
     lines += [

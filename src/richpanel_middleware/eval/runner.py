@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from richpanel_middleware.classify.llm_classifier import usage_of_failure
+from richpanel_middleware.classify.llm_client import LlmFailure
 from richpanel_middleware.classify.text import strip_quoted_history, word_count
 from richpanel_middleware.domain.decision import Decision, ReplyAction
 from richpanel_middleware.eval.golden import EvalExample
@@ -33,12 +36,20 @@ def predict(
     for example in examples:
         started = time.perf_counter()
         model_failed = False
+        failure_kind: str | None = None
+        failure_message: str | None = None
         try:
             classification = classifier.classify(example.text, channel=example.channel)
-        except Exception:
-            # As in the worker: a model failure is a triage decision with no reply.
-            classification = fail_closed_classification(example.text)
+        except Exception as error:
+            # As in the worker: a model failure is a triage decision with no reply, and the
+            # failed call counts as a call with the tokens the provider billed. NOTE: this
+            # includes a connection failure that never reached the provider, because the
+            # classifier prices every LlmFailure as one call.
+            classification = replace(
+                fail_closed_classification(example.text), usage=usage_of_failure(error)
+            )
             model_failed = True
+            failure_kind, failure_message = _describe_failure(error)
         message = Comment(example.example_id, None, example.text, datetime.now(UTC), False)
         plan = plan_actions(
             classification,
@@ -62,11 +73,25 @@ def predict(
                 schema_valid=_schema_valid(classification.decision),
                 usage=classification.usage,
                 model_failed=model_failed,
+                failure_kind=failure_kind,
+                failure_message=failure_message,
             )
         )
         if progress is not None:
             progress()
     return predictions
+
+
+def _describe_failure(error: Exception) -> tuple[str, str | None]:
+    """Return the failure kind and a message that is safe to print.
+
+    An `LlmFailure` gives its `LlmFailureKind` and its message, which never contains the
+    prompt, the reply or the API key. Any other error gives only its class name, because
+    its message may quote customer text.
+    """
+    if isinstance(error, LlmFailure):
+        return error.kind.value, str(error)
+    return type(error).__name__, None
 
 
 def _schema_valid(decision: Decision) -> bool:

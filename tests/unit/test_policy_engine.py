@@ -212,9 +212,58 @@ def test_weak_tier0_secondary_does_not_escalate() -> None:
     assert result.primary_intent is Intent.CANCEL_ORDER
 
 
-def model_proposal(classification: Classification) -> Classification:
-    """The same proposal as an LLM classifier returns it: the decision, no scores."""
-    return Classification(decision=classification.decision, tier0_hits=(), classifier_version="llm")
+def model_proposal(classification: Classification, **automation: object) -> Classification:
+    """The proposal as an LLM classifier returns it: no scores, and a reply proposed.
+
+    `automation` overrides fields of the proposal's automation block.
+    """
+    decision = classification.decision
+    proposed = decision.automation.model_copy(
+        update={"action": ReplyAction.SEND_TEMPLATE, **automation}
+    )
+    return Classification(
+        decision=decision.model_copy(update={"automation": proposed}),
+        tier0_hits=(),
+        classifier_version="llm",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("destination_team", "Chargebacks / Disputes Team", "classifier routed to"),
+        ("template_id", "t_chargeback_neutral_ack", "classifier chose"),
+        ("action", ReplyAction.ROUTE_ONLY, "classifier proposed no reply"),
+    ],
+)
+def test_model_caution_in_other_fields_blocks_reply(field: str, value: object, reason: str) -> None:
+    classification = model_proposal(classify(CANCEL_HIGH))
+    decision = classification.decision
+    if field == "destination_team":
+        routing = decision.routing.model_copy(update={field: value})
+        decision = decision.model_copy(update={"routing": routing})
+    else:
+        automation = decision.automation.model_copy(update={field: value})
+        decision = decision.model_copy(update={"automation": automation})
+
+    result = plan(dataclasses.replace(classification, decision=decision))
+
+    assert result.reply is None
+    assert reason in gate(result, "model_allows_reply").reason
+
+
+def test_model_proposal_replies_when_nothing_speaks_against_it() -> None:
+    result = plan(model_proposal(classify(CANCEL_HIGH)))
+
+    assert result.reply is not None
+    assert gate(result, "model_allows_reply").passed
+
+
+def test_low_automation_confidence_from_a_model_blocks_reply() -> None:
+    result = plan(model_proposal(classify(CANCEL_HIGH), confidence=0.0))
+
+    assert result.reply is None
+    assert not gate(result, "tier1_confidence").passed
 
 
 def test_tier0_secondary_named_by_a_model_escalates() -> None:

@@ -12,10 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from richpanel_middleware.domain.decision import DowngradeTier, Tier2Verdict, VerifierReason
+from richpanel_middleware.classify.result import Classification
+from richpanel_middleware.domain.decision import (
+    DowngradeTier,
+    ReplyAction,
+    Tier2Verdict,
+    TierName,
+    VerifierReason,
+)
 from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Intent, Tier
 from richpanel_middleware.helpdesk.executor import ActionExecutor
 from richpanel_middleware.helpdesk.model import Comment, Ticket
@@ -443,3 +451,63 @@ def test_model_verifier_can_only_deny() -> None:
     assert tier_with(None) is Tier.VERIFIED
     assert tier_with(verdict(True)) is Tier.VERIFIED
     assert tier_with(verdict(False)) is Tier.SAFE_ASSIST
+
+
+def _verified_context(model_verdict: Tier2Verdict | None = None) -> PolicyContext:
+    reply = OrderReply(ETA_TEMPLATE, dict(FULL_VARIABLES), True, False, "in_window")
+    return PolicyContext(
+        channel="email",
+        word_count=20,
+        guard=GuardVerdict(CUSTOMER_MESSAGE),
+        flags=default_flags(tier2_rollout_percent=100),
+        conversation_id="c-1",
+        order=OrderContext(OrderMatch(MatchMethod.RICHPANEL_LINK, ORDER), reply),
+        model_verdict=model_verdict,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "downgrade"),
+    [
+        (VerifierReason.ESCALATION_PRESENT, DowngradeTier.TIER_0_ESCALATION),
+        (VerifierReason.CONFLICTING_INTENT, DowngradeTier.ROUTE_ONLY),
+        (VerifierReason.OK, DowngradeTier.TIER_0_ESCALATION),
+    ],
+)
+def test_self_contradictory_verifier_allow_denies(
+    reason: VerifierReason, downgrade: DowngradeTier
+) -> None:
+    verdict = Tier2Verdict(
+        schema_version="mw_tier2_verifier_v1",
+        allow_tier2=True,
+        confidence=0.95,
+        downgrade_to_tier=downgrade,
+        reason_code=reason,
+        notes="",
+    )
+    classification = classify({Intent.ORDER_STATUS_TRACKING: 0.95})
+
+    result = plan_actions(classification, _verified_context(verdict), app_config().policy)
+
+    assert result.tier is Tier.SAFE_ASSIST
+    assert result.reply is None
+    assert not result.close
+
+
+@pytest.mark.parametrize("proposed", [TierName.TIER_1_SAFE_ASSIST, TierName.TIER_0_ESCALATION])
+def test_model_proposing_below_tier2_gets_no_verified_reply(proposed: TierName) -> None:
+    local = classify({Intent.ORDER_STATUS_TRACKING: 0.95}).decision
+    automation = local.automation.model_copy(
+        update={"tier": proposed, "action": ReplyAction.SEND_TEMPLATE}
+    )
+    model = Classification(
+        decision=local.model_copy(update={"automation": automation}),
+        tier0_hits=(),
+        classifier_version="llm",
+    )
+
+    result = plan_actions(model, _verified_context(), app_config().policy)
+
+    assert result.tier is not Tier.VERIFIED
+    assert result.reply is None
+    assert not result.close

@@ -21,13 +21,17 @@ from dataclasses import dataclass, field
 from richpanel_middleware.classify.result import Classification
 from richpanel_middleware.domain import tags
 from richpanel_middleware.domain.decision import ReplyAction, Tier2Verdict, TierName
-from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, Tier, spec_of
+from richpanel_middleware.domain.intents import ORDER_STATUS_INTENTS, TIER0_INTENTS, Tier, spec_of
 from richpanel_middleware.orders.reply_facts import STATUS_TEMPLATE, OrderReply
 from richpanel_middleware.policy.auto_close import auto_close_allowed
 from richpanel_middleware.policy.config import REPLY_CHANNELS, Flags, RoutingMap, Thresholds
 from richpanel_middleware.policy.intent_selection import IntentSelection, select_intents
 from richpanel_middleware.policy.loop_guard import GuardVerdict
-from richpanel_middleware.policy.model_risk import has_unmapped_risk, model_risk_reasons
+from richpanel_middleware.policy.model_risk import (
+    EscalationNames,
+    has_unmapped_risk,
+    model_risk_reasons,
+)
 from richpanel_middleware.policy.order_context import OrderContext
 from richpanel_middleware.policy.plan import ActionPlan, Gate
 from richpanel_middleware.policy.tier2_verifier import in_rollout, verify_tier2
@@ -233,6 +237,19 @@ def _route(
     return _Route(team, confidence, tuple(dict.fromkeys(extra)), to_triage)
 
 
+def escalation_names(config: PolicyConfig) -> EscalationNames:
+    """Collect the teams only Tier 0 intents route to, and the Tier 0 templates."""
+    routes = config.routing.intents
+    tier0_teams = {routes[intent].team for intent in TIER0_INTENTS}
+    other_teams = {route.team for intent, route in routes.items() if intent not in TIER0_INTENTS}
+    templates = {
+        entry.template_id
+        for entry in config.catalog.templates
+        if entry.tier_level is Tier.ESCALATION
+    }
+    return EscalationNames(frozenset(tier0_teams - other_teams), frozenset(templates))
+
+
 def needs_order_lookup(
     classification: Classification, context: PolicyContext, config: PolicyConfig
 ) -> bool:
@@ -255,7 +272,7 @@ def needs_order_lookup(
     language = classification.decision.language
     if status_template is None or status_template.body(language, variant) is None:
         return False
-    if model_risk_reasons(classification):
+    if model_risk_reasons(classification, escalation_names(config)):
         return False
     selection = select_intents(classification, secondary_min=config.thresholds.secondary_min)
     return selection.primary in ORDER_STATUS_INTENTS and not selection.tier0_signal
@@ -314,7 +331,14 @@ def _order_status_tier(
         extra = (tags.ORDER_LOOKUP_NEEDED,) if context.guard.reply_allowed else ()
         return Tier.SAFE_ASSIST, ask_template, extra, None
     gates.extend(check.gates)
-    if check.allowed and check.reply is not None:
+    # A model that did not propose a verified reply is not upgraded to one.
+    proposed = classification.scores or (
+        classification.decision.automation.tier.tier >= Tier.VERIFIED
+    )
+    gates.append(
+        Gate("tier2_model_proposed", bool(proposed), "classifier proposed no verified reply")
+    )
+    if check.allowed and proposed and check.reply is not None:
         extra = (tags.ESCALATED_HUMAN,) if check.reply.needs_human else ()
         return Tier.VERIFIED, check.reply.template_id, extra, check.reply
     if order.match.lookup_failed:
@@ -376,8 +400,8 @@ def _reply(
             Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
             Gate(
                 "model_allows_reply",
-                not model_risk_reasons(classification),
-                "; ".join(model_risk_reasons(classification)),
+                not model_risk_reasons(classification, escalation_names(config)),
+                "; ".join(model_risk_reasons(classification, escalation_names(config))),
             ),
         ]
     entry = config.catalog.get(template_id) if template_id else None

@@ -78,10 +78,7 @@ def select_intents(classification: Classification, *, secondary_min: float) -> I
         sorted((i for i in present if i is not primary), key=lambda i: _rank(i, present))
     )[:MAX_SECONDARY_INTENTS]
     model_scores = sorted(
-        (
-            classification.scores
-            or {classification.decision.primary_intent: classification.decision.routing.confidence}
-        ).values(),
+        (classification.scores or {primary: _stated_confidence(classification)}).values(),
         reverse=True,
     )
     return IntentSelection(
@@ -92,6 +89,12 @@ def select_intents(classification: Classification, *, secondary_min: float) -> I
         top_score=model_scores[0],
         second_score=model_scores[1] if len(model_scores) > 1 else 0.0,
     )
+
+
+def _stated_confidence(classification: Classification) -> float:
+    """Return a model's confidence: the lower of its routing and automation confidences."""
+    decision = classification.decision
+    return min(decision.routing.confidence, decision.automation.confidence)
 
 
 def _rank(intent: Intent, present: Mapping[Intent, float]) -> tuple[int, int, float]:

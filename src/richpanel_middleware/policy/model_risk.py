@@ -1,9 +1,10 @@
 """Risk that a classifier's proposal states, in any of the forms the schema allows.
 
 A hosted model does not always say "risk" the way the schema intends: it may list a
-chargeback among the secondary intents without a flag, raise `OTHER_HIGH_RISK`, or
-propose Tier 0 with no flag at all. Each form only ever makes the outcome safer: it
-blocks any reply, and a Tier 0 intent the model names counts as a Tier 0 signal.
+chargeback among the secondary intents without a flag, raise `OTHER_HIGH_RISK`, propose
+Tier 0 with no flag at all, route to a team only Tier 0 intents use, pick a Tier 0
+template, or propose no reply. Each form only ever makes the outcome safer: it blocks any
+reply, and a Tier 0 intent the model names counts as a Tier 0 signal.
 
 A statistical classifier's secondary intents are its next-best scores, not statements.
 A weak Tier 0 secondary from a proposal with scores is therefore no signal; its flags are.
@@ -11,8 +12,10 @@ A weak Tier 0 secondary from a proposal with scores is therefore no signal; its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from richpanel_middleware.classify.result import Classification
-from richpanel_middleware.domain.decision import RiskFlag, TierName
+from richpanel_middleware.domain.decision import ReplyAction, RiskFlag, TierName
 from richpanel_middleware.domain.intents import TIER0_INTENTS, Intent
 
 
@@ -28,10 +31,35 @@ def stated_tier0_intents(classification: Classification) -> list[Intent]:
     return [intent for intent in dict.fromkeys(named) if intent in TIER0_INTENTS]
 
 
-def model_risk_reasons(classification: Classification) -> list[str]:
-    """Return the reasons the proposal gives for a human, or an empty list."""
+@dataclass(frozen=True, slots=True)
+class EscalationNames:
+    """Names in a proposal that only an escalation uses.
+
+    `teams` are the teams that only Tier 0 intents route to; `templates` are the Tier 0
+    templates.
+    """
+
+    teams: frozenset[str] = frozenset()
+    templates: frozenset[str] = frozenset()
+
+
+def model_risk_reasons(
+    classification: Classification, escalation: EscalationNames = EscalationNames()
+) -> list[str]:
+    """Return the reasons the proposal gives for a human, or an empty list.
+
+    A proposal with scores comes from the local model, whose team, template and action
+    fields are fixed defaults rather than statements, so only its risk fields count.
+    """
     decision = classification.decision
     reasons: list[str] = []
+    if not classification.scores:
+        if decision.routing.destination_team in escalation.teams:
+            reasons.append(f"classifier routed to {decision.routing.destination_team}")
+        if decision.automation.template_id in escalation.templates:
+            reasons.append(f"classifier chose {decision.automation.template_id}")
+        if decision.automation.action is ReplyAction.ROUTE_ONLY:
+            reasons.append("classifier proposed no reply")
     if decision.risk.force_human:
         reasons.append("classifier asked for a human")
     if decision.risk.flags:

@@ -147,7 +147,7 @@ def verify_tier2(
         ),
         Gate(
             "tier2_model_verifier",
-            model_verdict is None or model_verdict.allow_tier2,
+            model_verdict is None or _model_allows(model_verdict),
             f"model verifier denied: {model_verdict.reason_code.value}"
             if model_verdict is not None
             else "",
@@ -191,3 +191,16 @@ def _downgrade(gates: tuple[Gate, ...], selection: IntentSelection) -> Downgrade
     if "tier2_exactly_one_order" in failed or "tier2_no_blocking_intent" in failed:
         return DowngradeTier.TIER_1_SAFE_ASSIST
     return DowngradeTier.ROUTE_ONLY
+
+
+def _model_allows(verdict: Tier2Verdict) -> bool:
+    """Read a verdict as allowing only when nothing in it speaks against the reply.
+
+    A verdict that allows but names a reason other than OK, or asks for Tier 0, is
+    self-contradictory; the cautious half wins.
+    """
+    return (
+        verdict.allow_tier2
+        and verdict.reason_code is VerifierReason.OK
+        and verdict.downgrade_to_tier is not DowngradeTier.TIER_0_ESCALATION
+    )

@@ -33,6 +33,9 @@ REPLACED = [
     ("Handy 0151 23456789", "Handy [PHONE]"),
     ("portable 06 12 34 56 78", "portable [PHONE]"),
     ("cel 55 1234 5678", "cel [PHONE]"),
+    ("my phone is #3055550187", "my phone is #[PHONE]"),
+    ("mi teléfono es el #612345678", "mi teléfono es el #[PHONE]"),
+    ("text me at # 3055550187", "text me at # [PHONE]"),
     ("call 555-123-4567x12", "call [PHONE]"),
     # Phone numbers, Spanish formats.
     ("mi móvil es 612 345 678", "mi móvil es [PHONE]"),
@@ -54,6 +57,12 @@ REPLACED = [
     ("card 4111 1111\n1111 1111 exp 12/26", "card [CARD] exp 12/26"),
     ("4111.1111.1111.1111", "[CARD]"),
     ("4111_1111_1111_1111", "[CARD]"),
+    ("card 4539 1488\n\n0343 6467 exp 09/28", "card [CARD] exp 09/28"),
+    ("my card is 4539, 1488, 0343, 6467", "my card is [CARD]"),
+    ("4539 - 1488 - 0343 - 6467", "[CARD]"),
+    ("4539|1488|0343|6467", "[CARD]"),
+    ("IBAN ES91  2100  0418  4502  0005  1332", "IBAN [BANK_ACCOUNT]"),
+    ("ES91.2100.0418.4502.0005.1332", "[BANK_ACCOUNT]"),
     # Street addresses, English order.
     ("I live at 123 Main Street", "I live at [ADDRESS]"),
     ("ship to 742 Evergreen Way", "ship to [ADDRESS]"),
@@ -97,6 +106,12 @@ REPLACED = [
     ("write to ana[at]mail.es", "write to [EMAIL]"),
     ("ana.p at correo dot es please", "[EMAIL] please"),
     ("dana @ example . com", "[EMAIL]"),
+    ("dana arroba example punto com", "[EMAIL]"),
+    ("dana at example.com", "[EMAIL]"),
+    ("dana -at- example -dot- com", "[EMAIL]"),
+    ("dana <at> example <dot> com", "[EMAIL]"),
+    ("dana [@] example [.] com", "[EMAIL]"),
+    ("dana%40example.com", "[EMAIL]"),
     ("mail dana\uff20example.com", "mail [EMAIL]"),
     ("dana@example,com", "[EMAIL]"),
     ("dana@example. com thanks", "[EMAIL] thanks"),
@@ -138,6 +153,10 @@ KEPT = [
     "número de seguimiento: 612345678",
     "USPS 9400111899223197428490",
     "LX123456789CN",
+    "tracking number 9400 1118 9922 3100 0123 45",
+    "FedEx 748912345678",
+    "DHL 1234567890",
+    "invoice INV-2024-000123",
     # Dates and times.
     "on 12/05/2024 at 10:30",
     "2024-05-12 10:30:00",
@@ -168,10 +187,13 @@ KEPT = [
     "Spring 2026 collection",
     "2 place settings",
     "3 route options",
-    "look at mail.com",
     "email me @ home, thanks",
     "meet me @ home. Thanks",
+    "meet at noon. Thanks",
+    "arrived at 5 pm",
     "Order ID 12345",
+    "phone order #3055550187",
+    "orders #1001, #1002, #1003, #1004",
     "arriving at noon",
     "order #ES1234",
     "SKU AB12CD34",
@@ -338,7 +360,9 @@ def _card_numbers(draw: st.DrawFn) -> tuple[str, str]:
     """Draw a Luhn-valid 16-digit number and a way a customer might write it."""
     payload = draw(st.lists(st.integers(0, 9), min_size=15, max_size=15))
     digits = "".join(map(str, payload)) + str(_luhn_check_digit(payload))
-    separator = draw(st.sampled_from(["", " ", "-", "  ", ".", "_", "\n", " \n"]))
+    separator = draw(
+        st.sampled_from(["", " ", "-", "  ", ".", "_", "\n", " \n", "\n\n", ", ", " - ", "|", "/"])
+    )
     written = separator.join(digits[index : index + 4] for index in range(0, 16, 4))
     return digits, written
 

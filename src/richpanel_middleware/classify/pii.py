@@ -111,24 +111,33 @@ def _replace_spans(text: str, spans: Iterable[Span], placeholder: str) -> str:
 
 # The local part takes every character RFC 5322 allows outside quotes. The domain needs at
 # least one dot, so a social handle such as "@brand" stays.
-_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Each pattern starts only where its local part can start, which keeps a search over a
+# long run of letters linear.
+_EMAIL = re.compile(r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # Addresses spelled out to dodge scrapers: "ana (at) mail (dot) com", "ana [at] mail.com",
-# "ana at mail dot com". The bare word "at" counts only with a bare "dot" after it, so
-# "look at mail.com" stays.
-_AT = r"\s*[(\[{]\s*at\s*[)\]}]\s*"
-_DOT = r"(?:\s*[(\[{]\s*dot\s*[)\]}]\s*|\.)"
+# "ana -at- mail -dot- com", "ana [@] mail [.] com", "ana%40mail.com", and the bare words
+# "at"/"arroba" and "dot"/"punto". A bare "at" needs a bare "dot" after it or a domain
+# with a common ending, so "meet at noon. Thanks" stays; "look at shop.com" is replaced
+# too, which costs the classifier nothing.
+_AT_WORD = r"(?:at|arroba|@)"
+_DOT_WORD = r"(?:dot|punto|\.)"
+_AT = rf"(?:\s*[(\[{{<-]\s*{_AT_WORD}\s*[)\]}}>-]\s*|%40)"
+_DOT = rf"(?:\s*[(\[{{<-]\s*{_DOT_WORD}\s*[)\]}}>-]\s*|\.)"
 _OBFUSCATED_EMAIL = re.compile(
-    rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+"
-    r"|[\w.+-]+\s+at\s+[\w-]+(?:\s+dot\s+[\w-]+)+(?!\w)",
+    rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+"
+    r"|(?<![\w.+-])[\w.+-]+\s+(?:at|arroba)\s+[\w-]+(?:\s+(?:dot|punto)\s+[\w-]+)+(?!\w)"
+    r"|(?<![\w.+-])[\w.+-]+\s+arroba\s+[\w-]+(?:\.[\w-]+)+",
     re.IGNORECASE,
 )
 
 
 # A typo or a dodge around the dot: "ana @ mail . com", "ana@mail. com", "ana@mail,com".
 # The address must end in a common top-level domain, so "meet me @ home. Thanks" stays.
+# The same holds for a bare "at" before a dotted domain ("dana at example.com").
 _COMMON_TLDS = r"com|net|org|edu|gov|info|biz|io|co|us|ca|uk|eu|es|mx|ar|cl|pe|de|fr|it|nl"
 _SPACED_EMAIL = re.compile(
-    rf"[\w.+-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)*\s*[.,]\s*(?:{_COMMON_TLDS})(?!\w)",
+    rf"(?<![\w.+-])[\w.+-]+\s*@\s*[\w-]+(?:\s*\.\s*[\w-]+)*\s*[.,]\s*(?:{_COMMON_TLDS})(?!\w)"
+    rf"|(?<![\w.+-])[\w.+-]+\s+at\s+[\w-]+(?:\.[\w-]+)*\.(?:{_COMMON_TLDS})(?![\w.])",
     re.IGNORECASE,
 )
 
@@ -152,7 +161,8 @@ def _email_spans(text: str) -> list[Span]:
 # An IBAN: a country code, two check digits and 11 to 30 letters or digits, written
 # compact or in groups of four ("ES91 2100 0418 4502 0005 1332").
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![^\W_])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?(?![^\W_])",
+    r"(?<![^\W_])[A-Z]{2}\d{2}(?:[\s.-]{0,3}[A-Z0-9]{4}){2,7}(?:[\s.-]{0,3}[A-Z0-9]{1,3})?"
+    r"(?![^\W_])",
     re.IGNORECASE,
 )
 _IBAN_MIN_CHARS = 15
@@ -191,7 +201,7 @@ def _iban_spans(text: str) -> list[Span]:
 
 
 def _compact(text: str) -> str:
-    return re.sub(r"[ -]", "", text).upper()
+    return re.sub(r"[\s.-]", "", text).upper()
 
 
 def _iban_check_digits_valid(iban: str) -> bool:
@@ -203,12 +213,18 @@ def _iban_check_digits_valid(iban: str) -> bool:
 
 # --- Card numbers -----------------------------------------------------------------------
 
-# Digit groups joined by up to three spaces, one line break (e-mail clients wrap long
-# lines), a dash, a dot or an underscore. A group glued to a letter belongs to a code
-# such as a tracking number, and a "+" in front starts a phone number.
-_DIGIT_GROUPS = re.compile(
-    r"(?<![^\W_]|\+)\d+(?:(?:[^\S\r\n]{1,3}|[^\S\r\n]*\r?\n[^\S\r\n]*|[-._])\d+)*(?![^\W_])"
+# Digit groups joined the ways people and mail clients split a card number. That is
+# spaces (also many), or up to two line breaks (e-mail wrapping, or a turn of several chat
+# messages), or a dash, dot, underscore, comma, slash, pipe or middle dot with spaces
+# around it. A group glued to a letter belongs to a code such as a tracking number, and a "+"
+# in front starts a phone number.
+_SPACE = r"[^\S\r\n]"
+_GROUP_SEPARATOR = (
+    rf"(?:{_SPACE}*(?:\r?\n{_SPACE}*){{1,2}}"
+    rf"|{_SPACE}{{0,6}}[-._,/|·–]{_SPACE}{{0,6}}(?:\r?\n{_SPACE}*)?"
+    rf"|{_SPACE}{{1,12}})"
 )
+_DIGIT_GROUPS = re.compile(rf"(?<![^\W_]|\+)\d+(?:{_GROUP_SEPARATOR}\d+)*(?![^\W_])")
 _DIGIT_GROUP = re.compile(r"\d+")
 _CARD_MIN_DIGITS = 13
 _CARD_MAX_DIGITS = 19
@@ -331,13 +347,24 @@ _CURRENCY_AFTER = re.compile(
     r"\s*(?:[$€£¥%]|(?:usd|eur|gbp|mxn|cop|ars|clp|pesos?|euros?|dollars?)(?!\w))",
     re.IGNORECASE,
 )
+# A tracking word or a carrier's name, then perhaps the first digit groups of a long
+# tracking number ("tracking 9400 1118 9922 3100 0123 45").
 _TRACKING_BEFORE = re.compile(
-    r"(?<!\w)(?:tracking|seguimiento|rastreo|gu[ií]a|awb)"
+    r"(?<!\w)(?:tracking|seguimiento|rastreo|gu[ií]a|awb|ups|usps|fedex|dhl|correos|seur"
+    r"|estafeta|gls|dpd|royal\s+mail|canada\s+post)"
     r"(?:\s*(?:number|no\.?|n[º°o]\.?|n[uú]mero|num\.?|code|c[oó]digo|de\s+seguimiento|is|es|:|#))*"
-    r"\s*$",
+    r"[\s\d-]*$",
     re.IGNORECASE,
 )
+# A number glued to a letter code by a dash ("INV-2024-000123") is part of that code.
+_CODE_BEFORE = re.compile(r"[^\W\d_]-(?:\d+-)*$")
 _CONTEXT_CHARS = 40
+_PHONE_WORD = re.compile(
+    r"(?<!\w)(?:phone|tel[eé]fono|tel|cel(?:ular)?|m[oó]vil|mobile|cell|whats\s?app|sms"
+    r"|text\s+me|call\s+me|ll[aá]mame|escr[ií]beme)(?!\w)",
+    re.IGNORECASE,
+)
+_ORDER_WORD = re.compile(r"(?<!\w)(?:order|pedido|orden|compra)(?!\w)", re.IGNORECASE)
 _TOKEN_START = re.compile(r"(?<!\w)(?=[+(]?\d)")
 
 
@@ -370,9 +397,22 @@ def _is_phone_number(text: str, start: int, end: int) -> bool:
         return False
     if _CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after):
         return False
-    if _TRACKING_BEFORE.search(before):
+    if _TRACKING_BEFORE.search(before) or _CODE_BEFORE.search(before):
         return False
+    if _names_a_phone(before):
+        return True
     return not _is_marked_order_number(before, text[start:end], after)
+
+
+def _names_a_phone(before: str) -> bool:
+    """Check whether the words just before a number name it as a phone number.
+
+    "my phone is #3055550187" is a phone number even though "#" also marks order numbers;
+    an order word after the phone word ("phone order #...") decides for the order.
+    """
+    before = _PLACEHOLDER_TEXT.sub(" ", before)  # "[PHONE]" names no number
+    named = list(_PHONE_WORD.finditer(before))
+    return bool(named) and not _ORDER_WORD.search(before[named[-1].end() :])
 
 
 def _is_marked_order_number(before: str, candidate: str, after: str) -> bool:

@@ -100,6 +100,28 @@ def test_strict_schema_contains_no_defaults(decision_schema: dict[str, Any]) -> 
         assert "default" not in node, path
 
 
+@pytest.mark.parametrize("model", [Decision, Tier2Verdict])
+def test_strict_schema_sends_no_bounds(model: type[BaseModel]) -> None:
+    bounds = {"minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength"}
+    for path, node in all_nodes(strict_json_schema(model)):
+        if "type" in node or "anyOf" in node:
+            assert not bounds & node.keys(), path
+
+
+def test_bound_the_schema_leaves_out_is_still_checked() -> None:
+    verdict = {
+        "schema_version": "mw_tier2_verifier_v1",
+        "allow_tier2": True,
+        "confidence": 1.5,
+        "downgrade_to_tier": "ROUTE_ONLY",
+        "reason_code": "OK",
+        "notes": "",
+    }
+
+    with pytest.raises(ValidationError):
+        Tier2Verdict.model_validate(verdict)
+
+
 def test_team_enum_is_injected(decision_schema: dict[str, Any]) -> None:
     team_field = decision_schema["$defs"]["Routing"]["properties"]["destination_team"]
 

@@ -128,7 +128,11 @@ class Tier2Verdict(_Strict):
     notes: str = Field(max_length=500)
 
 
-# Keywords an OpenAI strict schema accepts; anything else in an exported schema is a bug.
+# The keywords every strict structured-output implementation accepts; anything else in an
+# exported schema is a bug. Length, size and range bounds are left out of what is sent:
+# OpenAI's strict mode has not accepted all of them at all times, and vLLM's and Ollama's
+# grammars differ. The pydantic models check those bounds after parsing, so a value out
+# of range is a schema mismatch, which fails closed.
 STRICT_ALLOWED_KEYWORDS = frozenset(
     {
         "type",
@@ -143,8 +147,14 @@ STRICT_ALLOWED_KEYWORDS = frozenset(
         "anyOf",
         "$ref",
         "$defs",
+    }
+)
+_BOUND_KEYWORDS = frozenset(
+    {
         "minimum",
         "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
         "minItems",
         "maxItems",
         "minLength",
@@ -164,7 +174,8 @@ def strict_json_schema(
     """Export a model's JSON Schema in the form strict structured outputs accept.
 
     Every object lists all its properties as required and sets `additionalProperties`
-    to false; `default` values are dropped. With `teams` or `template_ids`, the
+    to false; `default` values and length, size and range bounds are dropped (the
+    pydantic model checks the bounds after parsing). With `teams` or `template_ids`, the
     destination team and template id fields become enums of those values.
     """
     schema = copy.deepcopy(model.model_json_schema())
@@ -185,6 +196,10 @@ def strict_json_schema(
 def _make_strict(node: Any) -> None:
     if isinstance(node, dict):
         node.pop("default", None)
+        is_schema_node = "type" in node or "anyOf" in node or "enum" in node
+        if is_schema_node:
+            for keyword in _BOUND_KEYWORDS & node.keys():
+                del node[keyword]
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])
             node["additionalProperties"] = False

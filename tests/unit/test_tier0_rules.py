@@ -92,3 +92,31 @@ def test_negation_cancels_hit() -> None:
 
 def test_shorthand_is_expanded() -> None:
     assert normalise_for_rules("ur acct") == "your account"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if it isn't here by Friday I'm calling my bank",
+        "I already filed an Item Not Received case on PayPal",
+        "The charge was flagged as unrecognized by my bank",
+        "I will get Visa involved",
+        "the charge is under review by my bank",
+        "CB filed last night",
+        "I started a charge.back",
+    ],
+)
+def test_bank_dispute_phrasings_are_chargebacks(text: str) -> None:
+    assert [hit.intent for hit in match_tier0(text)] == [Intent.CHARGEBACK_DISPUTE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will call my bank to check the payment",
+        "I called my bank and they said the payment went through",
+        "my order was flagged for review, can you check?",
+    ],
+)
+def test_bank_checks_are_not_chargebacks(text: str) -> None:
+    assert match_tier0(text) == ()

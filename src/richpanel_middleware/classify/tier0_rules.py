@@ -116,8 +116,18 @@ _MONEY = r"(?:charge|payment|transaction|purchase|money|funds|amount|order)"
 _CHARGEBACK = _rule(
     "chargeback",
     Intent.CHARGEBACK_DISPUTE,
-    r"\bcharge ?-?backs?\b",
+    r"\bcharge[ ._-]?backs?\b",
     r"\bcontra ?cargos?\b",
+    r"\bcb (?:filed|opened|case|claim)\b",
+    r"\b(?:item not received|inr|not as described|snad) (?:case|claim|dispute)\b",
+    r"\bflagged\b(?: \w+){0,4} (?:as )?(?:unrecogni[sz]ed|unauthori[sz]ed|fraudulent)\b",
+    rf"\b(?:get|getting|got) (?:my |the )?{_BANKS} involved\b",
+    rf"\bunder review (?:by|with|at) (?:my |the )?{_BANKS}\b",
+    # A threat to go to the bank: "if it isn't here by Friday I'm calling my bank". Calling
+    # the bank to check on a payment is no threat.
+    rf"\b(?:i'?m|i am|i will|i'?ll) (?:be )?(?:calling|call|contacting|contact|going to call|"
+    rf"going to contact) (?:my |the )?{_BANKS}\b(?! (?:to|and) (?:check|see|ask|confirm|verify|"
+    rf"find out|make sure|update|change))",
     rf"\bdisput(?:e|ed|ing)\b (?:\w+ ){{0,3}}(?:the |this |that |a |my |your )?{_MONEY}",
     rf"\b(?:file|filed|filing|open|opened|opening|raise|raised|start|started|starting|submit|submitted|"
     rf"lodge|lodged|put in|initiate|initiated)\b (?:a |an )?(?:formal )?(?:dispute|claim|case)\b"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import threading
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -149,6 +151,11 @@ class Settings(BaseSettings):
                 "must start with https:// (or http:// for a local server), "
                 "such as https://api.openai.com/v1"
             )
+        if value and value.lower().startswith("http://") and not _is_private_host(value):
+            raise ValueError(
+                f"{value!r} would send customer text unencrypted; use https://, or http:// "
+                "only for a server on this machine or a private network"
+            )
         return value
 
     @field_validator("shopify_shop_url")
@@ -192,3 +199,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [token.strip() for token in value.split(",") if token.strip()]
         return value
+
+
+# Host names that only resolve inside a machine or a private network: a container
+# service name without dots ("ollama"), or a name under these suffixes.
+_PRIVATE_SUFFIXES = (".local", ".internal", ".lan", ".localhost")
+# Private address ranges (RFC 1918 and unique local IPv6). `is_private` would also take
+# link-local and documentation ranges, which are no private network.
+_PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def _is_private_host(url: str) -> bool:
+    """Tell whether `url` points at this machine or a private network."""
+    host = urlsplit(url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost" or "." not in host or host.endswith(_PRIVATE_SUFFIXES)
+    return address.is_loopback or any(address in network for network in _PRIVATE_NETWORKS)

@@ -124,3 +124,26 @@ def test_cli_names_empty_model_variable() -> None:
     assert result.exit_code == 2
     assert "RPMW_LLM_MODEL: must not be empty" in message
     assert "Traceback" not in message
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.example.com/v1", "http://203.0.113.7/v1", "http://169.254.169.254/v1"]
+)
+def test_plain_http_llm_url_to_public_host_rejected(url: str) -> None:
+    with pytest.raises(ValidationError, match="unencrypted"):
+        Settings(llm_base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8902/v1",
+        "http://localhost:11434/v1",
+        "http://ollama:11434/v1",
+        "http://10.0.0.5:8000/v1",
+        "http://vllm.internal/v1",
+        "https://api.example.com/v1",
+    ],
+)
+def test_llm_url_on_private_host_or_https_accepted(url: str) -> None:
+    assert Settings(llm_base_url=url).llm_base_url == url

@@ -57,7 +57,7 @@ def minimise_personal_data(text: str, *, names: Sequence[str] = ()) -> str:
     Deterministic and idempotent: minimising the result again returns it unchanged.
 
     NOTE: some personal data has no pattern here yet: an address without a house number
-    ("Rose Cottage, Mill Lane"), street forms other than the US, Spanish, German and
+    ("Rose Cottage, Mill Lane"), street forms other than the US, UK, Spanish, German and
     French ones ("Via Roma 10"), a postcode outside the US and UK forms without a word
     that names it ("10115 Berlin"), national identity and tax numbers, and names other
     than the profile's.
@@ -308,8 +308,13 @@ _UK_POSTCODE = re.compile(
 _UK_INWARD_UNITS = frozenset({"TB", "GB", "MB", "KB"})
 
 
+# Short postcode words take only a code of four or five digits: "CP 28013", "PLZ 10115".
+_SHORT_POSTCODE = re.compile(r"(?<!\w)(?:cp|plz)\s*:?\s*(?P<code>\d{4,5})(?!\w)", re.IGNORECASE)
+
+
 def _replace_postcodes(text: str) -> str:
     spans = [match.span("code") for match in _POSTCODE.finditer(text)]
+    spans += [match.span("code") for match in _SHORT_POSTCODE.finditer(text)]
     spans += [match.span("code") for match in _US_STATE_ZIP.finditer(text)]
     spans += [match.span("code") for match in _US_STATE_ZIP_NO_COMMA.finditer(text)]
     spans += [
@@ -448,7 +453,8 @@ def _ascii_digits(text: str) -> str:
 
 _STREET_WORDS = (
     r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|"
-    r"terrace|ter|parkway|pkwy|circle|cir|highway|hwy|loop|square|sq|crescent|"
+    r"terrace|ter|parkway|pkwy|circle|cir|highway|hwy|loop|square|sq|crescent|grove|"
+    r"gardens|gdns|mews|"
     r"calle|avenida|av|carrera|paseo|plaza"
 )
 _NAME_WORD = r"(?:[^\W\d_][\w'.-]*|\d+(?:st|nd|rd|th))"
@@ -482,7 +488,7 @@ _GERMAN_STREET_WORD = r"(?i:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee)"
 _GERMAN_STREET = re.compile(
     rf"(?<!\w)(?:[A-ZÄÖÜ][\w'-]*{_GERMAN_STREET_WORD}|[A-ZÄÖÜ][\w'-]*\s{_GERMAN_STREET_WORD}"
     r"|(?i:[^\W\d_][\w'-]*stra(?:ß|ss)e))"
-    r"\s*\d{1,4}(?:\s?[a-z](?!\w))?(?!\w)"
+    r"(?:,|\s+[Nn]r\.?)?\s*\d{1,4}(?:\s?[a-z](?!\w))?(?!\w)"
 )
 # French forms: "12 rue de la Paix", "5 bis avenue Victor Hugo". The name words must be
 # capitalised, because nothing ends the name.
@@ -492,7 +498,7 @@ _FRENCH_STREET = re.compile(
     r"(?:(?i:de|du|des|la|le|l'|d')\s*)*[A-ZÀ-ÖØ-Þ][\w'-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w'-]*){0,3}"
 )
 _UNIT = re.compile(
-    r"(?<!\w)(?:apt|apartment|apto|suite|ste|unit|depto)\.?\s*(?:#|no\.|n[º°])?\s*"
+    r"(?<!\w)(?:apt|apartment|apto|suite|ste|unit|depto|flat)\.?\s*(?:#|no\.|n[º°])?\s*"
     r"[a-z]?\d{1,5}[a-z]?(?!\w)"
     r"|(?<!\w)p\.?\s?o\.?\s*box\s*\d{1,6}(?!\w)",
     re.IGNORECASE,
@@ -558,6 +564,9 @@ _NAME_PARTICLES = frozenset({
 })
 # fmt: on
 _APOSTROPHES = frozenset("\u2019\u2018\u02bc")
+_UMLAUTS_WRITTEN_OUT = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
 _FOLDED_PLACEHOLDERS = frozenset(placeholder.casefold() for placeholder in PLACEHOLDERS)
 
 
@@ -592,11 +601,19 @@ def _name_spans(text: str, names: Sequence[str]) -> list[Span]:
 def _name_terms(names: Sequence[str]) -> list[str]:
     """Return the folded full names and their words, longest first."""
     terms: set[str] = set()
-    for name in names:
-        full = " ".join(_fold(name).split())
-        for term in [full, *re.split(r"[\s-]+", full)]:
-            if len(term) >= 2 and term not in _NAME_PARTICLES:
-                terms.add(term)
+    # German umlauts are also written out: "Müller" as "Mueller".
+    for spellings in ([*names], [name.translate(_UMLAUTS_WRITTEN_OUT) for name in names]):
+        every_word: list[str] = []
+        for name in spellings:
+            full = " ".join(_fold(name).split())
+            words = [w for w in re.split(r"[\s-]+", full) if w not in _NAME_PARTICLES]
+            every_word += words
+            for term in [full, *words]:
+                if len(term) >= 2 and term not in _NAME_PARTICLES:
+                    terms.add(term)
+        # A handle made of the name's words: "danawhitfield", "dana_whitfield".
+        if len(every_word) > 1:
+            terms.update(glue.join(every_word) for glue in ("", "_", "."))
     return sorted(terms, key=lambda term: (-len(term), term))
 
 

@@ -208,15 +208,21 @@ def _reference_classifier(decisions: str) -> Any:
     """Load the local classifier for reference decisions; None for keyword decisions."""
     if decisions != "reference":
         return None
-    from richpanel_middleware.classify.local_model import LocalClassifier
     from richpanel_middleware.configuration import load_app_config
-    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     settings = _settings()
     try:
         config = load_app_config(settings.config_dir)
     except ConfigError as error:
         raise _fail(str(error)) from error
+    return _local_classifier(settings, config)
+
+
+def _local_classifier(settings: Settings, config: Any) -> Any:
+    """Load (or train and cache) the local model and wrap it as the configured classifier."""
+    from richpanel_middleware.classify.local_model import LocalClassifier
+    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
+
     model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
     return LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
 
@@ -325,13 +331,11 @@ def classify(
     """Print the classifier's decision and the policy outcome for one message as JSON."""
     from datetime import UTC, datetime
 
-    from richpanel_middleware.classify.local_model import LocalClassifier
     from richpanel_middleware.classify.text import strip_quoted_history, word_count
     from richpanel_middleware.configuration import load_app_config
     from richpanel_middleware.helpdesk.model import Comment
     from richpanel_middleware.policy.engine import PolicyContext, plan_actions
     from richpanel_middleware.policy.loop_guard import GuardVerdict
-    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     if not text.strip():
         raise _fail("TEXT is empty; pass the customer message to classify")
@@ -341,8 +345,7 @@ def classify(
         config = load_app_config(settings.config_dir)
     except ConfigError as error:
         raise _fail(str(error)) from error
-    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
-    classifier = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+    classifier = _local_classifier(settings, config)
     result = classifier.classify(text, channel=channel)
     message = Comment("cli", None, text, datetime.now(UTC), False, channel)
     plan = plan_actions(
@@ -399,14 +402,12 @@ def eval_command(
     """Evaluate the decision pipeline on a golden set; exit 1 when a gate fails."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from richpanel_middleware.classify.local_model import LocalClassifier
     from richpanel_middleware.configuration import load_app_config
     from richpanel_middleware.eval.gates import evaluate_gates
     from richpanel_middleware.eval.golden import GoldenFileError, load_examples
     from richpanel_middleware.eval.metrics import compute_metrics
     from richpanel_middleware.eval.reports import write_artifacts
     from richpanel_middleware.eval.runner import predict
-    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     _check_classifier(classifier)
     decisions = _sandbox_llm_choice(sandbox_llm)
@@ -424,8 +425,7 @@ def eval_command(
     settings = _settings()
     kind = classifier or settings.classifier
     _note_unused_sandbox_llm(sandbox_llm, kind, llm_configured=bool(settings.llm_base_url))
-    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
-    local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+    local = _local_classifier(settings, config)
 
     with contextlib.ExitStack() as extra:
         chosen = _model_classifier(
@@ -609,13 +609,11 @@ def calibrate(
     """Propose Tier 1 and Tier 2 confidence thresholds that reach target precisions."""
     import yaml
 
-    from richpanel_middleware.classify.local_model import LocalClassifier
     from richpanel_middleware.configuration import load_app_config
     from richpanel_middleware.eval.calibration import lowest_threshold, propose_tier1_thresholds
     from richpanel_middleware.eval.golden import GoldenFileError, load_examples
     from richpanel_middleware.eval.runner import predict
     from richpanel_middleware.policy.config import Thresholds
-    from richpanel_middleware.runtime.local.model_cache import load_or_train_model
 
     settings = _settings()
     try:
@@ -623,8 +621,7 @@ def calibrate(
         config = load_app_config(settings.config_dir)
     except (GoldenFileError, ConfigError) as error:
         raise _fail(str(error)) from error
-    model = load_or_train_model(settings.model_cache_dir or settings.data_dir / "models")
-    local = LocalClassifier(model, secondary_min=config.policy.thresholds.secondary_min)
+    local = _local_classifier(settings, config)
     training = [e for e in examples if not e.held_out and e.labelled]
     predictions = predict(training, local, config.policy, config.default_flags)
 

@@ -390,6 +390,7 @@ def _reply(
     ]
     if tier is not Tier.ESCALATION:
         minimum = config.thresholds.tier1_min_for(selection.primary)
+        risk_reasons = model_risk_reasons(classification, escalation_names(config))
         checks += [
             Gate("not_triage", not route.to_triage, "routed to manual triage"),
             Gate(
@@ -400,8 +401,8 @@ def _reply(
             Gate("no_tier0_signal", not selection.tier0_signal, "tier 0 signal present"),
             Gate(
                 "model_allows_reply",
-                not model_risk_reasons(classification, escalation_names(config)),
-                "; ".join(model_risk_reasons(classification, escalation_names(config))),
+                not risk_reasons,
+                "; ".join(risk_reasons),
             ),
         ]
     entry = config.catalog.get(template_id) if template_id else None

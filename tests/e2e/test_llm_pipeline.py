@@ -140,7 +140,7 @@ def test_language_the_detector_cannot_place_gets_no_reply(
 ) -> None:
     pipeline = start(start_pipeline, llm)
 
-    # The scripted model answers in English whatever the message's language.
+    # The scripted model returns English whatever the message's language.
     result = run(
         sandbox,
         pipeline,

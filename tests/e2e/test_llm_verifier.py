@@ -64,7 +64,7 @@ def script(llm: Llm, *behaviours: str) -> None:
     llm.admin.post("/_sandbox/llm/script", json={"behaviours": list(behaviours)}).raise_for_status()
 
 
-def schemas_asked(llm: Llm) -> list[str]:
+def requested_schemas(llm: Llm) -> list[str]:
     return [str(request["schema_name"]) for request in llm.requests()]
 
 
@@ -73,7 +73,7 @@ def test_verifier_allows_and_the_verified_reply_goes_out(scenarios: Scenarios, l
 
     assert outcome.plan["tier"] == 2, outcome.plan["gates"]
     assert len(outcome.replies) == 1
-    assert schemas_asked(llm) == ["mw_decision_v1", VERIFIER_SCHEMA]
+    assert requested_schemas(llm) == ["mw_decision_v1", VERIFIER_SCHEMA]
     assert outcome.record["llm_calls"] == 2
 
 
@@ -86,7 +86,7 @@ def test_verifier_denial_takes_the_reply_away(scenarios: Scenarios, llm: Llm) ->
     assert outcome.plan["tier"] != 2
     assert "mw-escalated-human" in outcome.tags
     assert "mw-model-failure" not in outcome.tags
-    assert schemas_asked(llm) == ["mw_decision_v1", VERIFIER_SCHEMA]
+    assert requested_schemas(llm) == ["mw_decision_v1", VERIFIER_SCHEMA]
 
 
 def test_verifier_failure_routes_to_triage_without_reply(scenarios: Scenarios, llm: Llm) -> None:
@@ -108,4 +108,4 @@ def test_verifier_not_asked_without_a_verified_reply(scenarios: Scenarios, llm: 
     )
 
     assert outcome.plan["tier"] != 2
-    assert VERIFIER_SCHEMA not in schemas_asked(llm)
+    assert VERIFIER_SCHEMA not in requested_schemas(llm)

@@ -1,6 +1,6 @@
 """Evaluating the model path against the sandbox LLM in reference mode.
 
-In reference mode the sandbox answers with the local model's scores, run over the text the
+In reference mode the sandbox returns decisions from the local model's scores, run over the text the
 model path sent. The `llm` and `cascade` classifiers then score like the local one unless
 the path (Tier 0 rules, minimising, the customer block, strict output, parsing, policy)
 loses something, and the baseline gates catch a path that does.
@@ -82,7 +82,7 @@ def _metrics(
 
 
 @pytest.mark.parametrize("kind", ["cascade", "llm"])
-def test_model_path_keeps_the_local_figures_on_held_out_rows(
+def test_model_path_matches_local_figures(
     kind: str,
     held_out: list[EvalExample],
     local_classifier: LocalClassifier,
@@ -105,7 +105,7 @@ def test_model_path_keeps_the_local_figures_on_held_out_rows(
     assert abs(model["accuracy"] - local["accuracy"]) <= 0.02
 
 
-def test_gates_fail_when_the_model_path_loses_the_message(
+def test_cut_message_fails_gates(
     held_out: list[EvalExample],
     local_classifier: LocalClassifier,
     reference_client: LlmClient,
@@ -126,7 +126,7 @@ def test_gates_fail_when_the_model_path_loses_the_message(
     assert {"accuracy_vs_baseline", "macro_f1_vs_baseline"} <= failed
 
 
-def test_gates_fail_when_the_model_path_skips_the_tier0_rules(
+def test_skipped_tier0_rules_fail_gates(
     held_out: list[EvalExample],
     local_classifier: LocalClassifier,
     reference_client: LlmClient,

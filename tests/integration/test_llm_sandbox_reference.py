@@ -50,7 +50,7 @@ def test_customer_text_is_the_delimited_block() -> None:
     assert customer_text(user) == "Please cancel order #1001.\nThanks!"
 
 
-def test_customer_text_is_the_whole_message_without_a_block() -> None:
+def test_customer_text_without_block_is_whole() -> None:
     assert customer_text("where is my order") == "where is my order"
 
 

@@ -1,10 +1,10 @@
 """Risk that a classifier's proposal states, in any of the forms the schema allows.
 
-A hosted model does not always say "risk" the way the schema intends: it may list a
-chargeback among the secondary intents without a flag, raise `OTHER_HIGH_RISK`, propose
-Tier 0 with no flag at all, route to a team only Tier 0 intents use, pick a Tier 0
-template, or propose no reply. Each form only ever makes the outcome safer: it blocks any
-reply, and a Tier 0 intent the model names counts as a Tier 0 signal.
+A hosted model does not always state risk the way the schema intends. It may list a
+chargeback among the secondary intents without a flag, raise `OTHER_HIGH_RISK`, or propose
+Tier 0 with no flag at all. It may also route to a team only Tier 0 intents use, pick a
+Tier 0 template, or propose no reply. Each form only makes the outcome safer: it blocks
+any reply, and a Tier 0 intent the model names counts as a Tier 0 signal.
 
 A statistical classifier's secondary intents are its next-best scores, not statements.
 A weak Tier 0 secondary from a proposal with scores is therefore no signal; its flags are.

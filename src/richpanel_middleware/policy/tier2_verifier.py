@@ -194,10 +194,10 @@ def _downgrade(gates: tuple[Gate, ...], selection: IntentSelection) -> Downgrade
 
 
 def _model_allows(verdict: Tier2Verdict) -> bool:
-    """Read a verdict as allowing only when nothing in it speaks against the reply.
+    """Return whether the verdict allows the reply with nothing in it against the reply.
 
-    A verdict that allows but names a reason other than OK, or asks for Tier 0, is
-    self-contradictory; the cautious half wins.
+    A verdict that allows but names a reason other than OK, or requests Tier 0, contradicts
+    itself, so its cautious half wins.
     """
     return (
         verdict.allow_tier2

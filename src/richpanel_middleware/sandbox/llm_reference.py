@@ -7,11 +7,11 @@ scores are used without the Tier 0 rules: a hosted model does not run them eithe
 rules the model path runs itself are part of what is measured.
 
 An evaluation of the `llm` or `cascade` classifier against this sandbox then measures the
-model path (Tier 0 rules, minimisation, the customer block, strict output, parsing,
-policy recomputation): when that path keeps the message intact, its figures match the
-local classifier's, and a drop below the local baseline is something the path lost. It
-never reads the system prompt, so it says nothing about the prompt's wording or a hosted
-model's quality; only an evaluation against that model can show those.
+model path: Tier 0 rules, minimisation, the customer block, strict output, parsing and
+policy recomputation. When that path keeps the message intact, accuracy and the Tier 0
+figures match the local classifier's, so a drop below the local baseline is something the
+path lost. The reference never reads the system prompt, so it shows nothing about the
+prompt's wording or a hosted model's quality. Only an evaluation against that model can.
 """
 
 from __future__ import annotations
